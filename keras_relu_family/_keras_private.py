@@ -1,0 +1,65 @@
+"""The only module that touches Keras's private API (``keras.src``).
+
+Two things have no public route in Keras 3:
+
+* ``keras.activations.get("name")`` resolves strings from the private table
+  ``keras.src.activations.ALL_OBJECTS_DICT`` and nowhere else, so
+  ``Dense(activation="krf_swish")`` needs an entry there;
+* default layer names come from Keras's own counter
+  (``keras.src.utils.naming.uniquify``), and sharing it keeps our ``elu``
+  from colliding with ``keras.layers.ELU``'s ``elu`` in one model.
+
+``tests/test_keras_private.py`` fails loudly when Keras moves either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import keras
+
+try:  # pragma: no cover - exercised by whichever Keras is installed
+    from keras.src import activations as _private_activations
+    from keras.src.utils import naming as _private_naming
+except ImportError:  # pragma: no cover
+    _private_activations = None
+    _private_naming = None
+
+
+def activation_table() -> dict:
+    """Keras's string-to-activation table (private); raises if Keras moved it."""
+    table = getattr(_private_activations, "ALL_OBJECTS_DICT", None)
+    if not isinstance(table, dict):
+        raise RuntimeError(
+            "keras_relu_family could not find keras.src.activations.ALL_OBJECTS_DICT "
+            f"in Keras {keras.__version__}; activation strings like 'krf_relu' are unavailable. "
+            "Pass the function or a layer instance instead, and please report this."
+        )
+    return table
+
+
+def register_activation_strings(functions: Mapping[str, Callable]) -> None:
+    """Adds ``functions`` to Keras's activation table under their keys.
+
+    Refuses to replace a key that Keras (or anyone) already uses for a
+    different object, so that importing this package never changes what an
+    existing string means. Re-registering the same object is a no-op.
+    """
+    table = activation_table()
+    for key, function in functions.items():
+        existing = table.get(key)
+        if existing is not None and existing is not function:
+            raise RuntimeError(
+                f"Refusing to overwrite Keras activation string {key!r}: it already "
+                f"names {existing!r}."
+            )
+    table.update(functions)
+
+
+def unique_layer_name(prefix: str) -> str:
+    """``prefix``, ``prefix_1``, ... from the counter Keras's own layers use."""
+    uniquify = getattr(_private_naming, "uniquify", None)
+    if uniquify is not None:
+        return uniquify(prefix)
+    uid = keras.backend.get_uid(prefix)  # public, but a separate counter
+    return prefix if uid == 1 else f"{prefix}_{uid - 1}"

@@ -1,0 +1,128 @@
+"""Smooth (or nearly smooth) gates: gelu, swish, mish, hard_swish, softplus.
+
+Each saves only its input and recomputes the cheap parts of the derivative
+in the backward pass, where autodiff would keep every intermediate. The
+formulas are arranged so that no branch overflows into ``inf * 0 = NaN``
+for any finite input.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+from keras_relu_family._kernels._wrap import Kernel
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+# Past |x| = 100 the tanh-gelu gate is exactly 0 or 1 in every float dtype;
+# clipping there keeps x**3 finite without changing any derivative.
+_GELU_CLIP = 100.0
+# Past |z| = 1e4 sigmoid(z) is exactly 0 or 1 in every float dtype.
+_SIGMOID_CLIP = 1e4
+
+
+def _gelu_fwd(x, *, approximate):
+    if approximate:
+        # 0.5 * (1 + tanh(u)) == sigmoid(2u), without the cancellation for x << 0.
+        xc = tf.clip_by_value(x, -_GELU_CLIP, _GELU_CLIP)
+        gate = tf.sigmoid(2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * xc * xc * xc))
+    else:
+        # Phi(x) = erfc(-x / sqrt(2)) / 2, accurate in the lower tail too.
+        gate = 0.5 * tf.math.erfc(-_SQRT_HALF * x)
+    return x * gate, (x,)
+
+
+def _gelu_bwd(dy, x, *, approximate):
+    if approximate:
+        xc = tf.clip_by_value(x, -_GELU_CLIP, _GELU_CLIP)
+        x2 = xc * xc
+        two_u = 2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * x2 * xc)
+        gate = tf.sigmoid(two_u)
+        slope = 2.0 * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x2)
+        derivative = gate + xc * slope * gate * tf.sigmoid(-two_u)
+    else:
+        # Phi(x) + x * phi(x); exp(-x*x/2) underflows to 0 before x*x overflows matters.
+        derivative = 0.5 * tf.math.erfc(-_SQRT_HALF * x) + x * (
+            _INV_SQRT_2PI * tf.exp(-0.5 * x * x)
+        )
+    return (dy * derivative,)
+
+
+def _swish_fwd(x, beta=None, *, fixed_beta=None):
+    b = fixed_beta if beta is None else beta
+    return x * tf.sigmoid(b * x), (x,)
+
+
+def _swish_bwd(dy, x, beta=None, *, fixed_beta=None):
+    b = fixed_beta if beta is None else beta
+    z = tf.clip_by_value(b * x, -_SIGMOID_CLIP, _SIGMOID_CLIP)
+    s = tf.sigmoid(z)
+    s_minus = tf.sigmoid(-z)
+    dx = dy * (s + z * s * s_minus)
+    if beta is None:
+        return (dx,)
+    # d/dbeta x*sigmoid(beta*x) = x^2 s (1 - s), grouped so that x*x cannot
+    # overflow where s (1 - s) is exactly 0.
+    dbeta = dy * (x * s) * (x * s_minus)
+    return dx, dbeta
+
+
+def _mish_fwd(x):
+    return x * tf.tanh(tf.nn.softplus(x)), (x,)
+
+
+def _mish_bwd(dy, x):
+    # mish'(x) = tanh(sp) + x * sigmoid(x) * sech(sp)^2 with sp = softplus(x);
+    # sech(sp)^2 = 4 / (n + 1/n)^2 with n = 1 + e^x = e^sp, which is 0, not NaN, once e^x = inf.
+    n = 1.0 + tf.exp(x)
+    sech2 = 4.0 / tf.square(n + 1.0 / n)
+    derivative = tf.tanh(tf.nn.softplus(x)) + x * tf.sigmoid(x) * sech2
+    return (dy * derivative,)
+
+
+def _hard_swish_fwd(x):
+    # x * relu6(x + 3) / 6, dividing first so that x * 6 cannot overflow.
+    return x * (tf.nn.relu6(x + 3.0) / 6.0), (x,)
+
+
+def _hard_swish_bwd(dy, x):
+    # 0 below -3, (2x + 3) / 6 on [-3, 3), 1 from 3 on; NaN stays NaN in the middle branch.
+    middle = tf.where(x < -3.0, tf.zeros_like(x), (2.0 * x + 3.0) / 6.0)
+    return (dy * tf.where(x >= 3.0, tf.ones_like(x), middle),)
+
+
+# The largest x at which softplus(x) and sigmoid(x) still differ from x and 1
+# in each compute dtype; above it a PyTorch threshold changes nothing.
+_SOFTPLUS_SATURATION = {tf.float32: 18.0, tf.float64: 38.0}
+
+
+def _softplus_is_plain(dtype, beta, threshold):
+    return beta == 1.0 and threshold >= _SOFTPLUS_SATURATION[dtype]
+
+
+def _softplus_fwd(x, *, beta, threshold):
+    if _softplus_is_plain(x.dtype, beta, threshold):
+        return tf.nn.softplus(x), (x,)
+    z = x * beta if beta != 1.0 else x
+    soft = tf.nn.softplus(z)
+    if beta != 1.0:
+        soft = soft / beta
+    return tf.where(z > threshold, x, soft), (x,)
+
+
+def _softplus_bwd(dy, x, *, beta, threshold):
+    if _softplus_is_plain(x.dtype, beta, threshold):
+        return (tf.raw_ops.SoftplusGrad(gradients=dy, features=x),)
+    z = x * beta if beta != 1.0 else x
+    return (tf.where(z > threshold, dy, tf.raw_ops.SoftplusGrad(gradients=dy, features=z)),)
+
+
+GELU = Kernel(_gelu_fwd, _gelu_bwd)
+SWISH = Kernel(_swish_fwd, _swish_bwd)
+MISH = Kernel(_mish_fwd, _mish_bwd)
+HARD_SWISH = Kernel(_hard_swish_fwd, _hard_swish_bwd)
+SOFTPLUS = Kernel(_softplus_fwd, _softplus_bwd)
