@@ -59,7 +59,10 @@ def _selu_fwd(x):
 
 
 def _selu_bwd(dy, y):
-    return (nan_where_nan(y, tf.raw_ops.SeluGrad(gradients=dy, outputs=y)),)
+    # Not tf.raw_ops.SeluGrad: XLA lowers it with `y > 0`, which gives
+    # scale * alpha instead of scale at y == 0.
+    dx = tf.where(y < 0, dy * (y + SELU_SCALE * SELU_ALPHA), SELU_SCALE * dy)
+    return (nan_where_nan(y, dx),)
 
 
 def _celu_fwd(x, *, alpha):

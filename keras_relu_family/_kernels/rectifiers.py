@@ -76,8 +76,9 @@ def _rrelu_fwd(x, *, slopes):
     return _slope_fwd(x, slopes), (x, slopes)
 
 
-def _rrelu_bwd(dy, x, slopes, **_):
-    return (_slope_bwd(dy, x, slopes),)
+def _rrelu_bwd(dy, x, cast_slopes, *, slopes):
+    del slopes  # the static argument; the saved copy is already in the compute dtype
+    return (_slope_bwd(dy, x, cast_slopes),)
 
 
 RELU = Kernel(_relu_fwd, _relu_bwd, exact_in_half=True)
