@@ -61,10 +61,13 @@ def _draw_norms(ax, run, colormap) -> None:
 
 def _draw_dead(ax, run, colormap) -> None:
     if not run.dead_fractions:
-        ax.text(0.5, 0.5, "no rectifier layers logged", ha="center", va="center", fontsize=8)
+        ax.text(
+            0.5, 0.5, "no rectifier layers logged", ha="center", va="center", fontsize=8,
+            color="0.4", transform=ax.transAxes,
+        )  # fmt: skip
         ax.set_axis_off()
         return
-    _plot_lines(ax, run.dead_fractions, colormap, label_all=True)
+    _plot_lines(ax, run.dead_fractions, colormap, label_all=len(run.dead_fractions) <= MANY_LAYERS)
     ax.set_ylim(-0.03, 1.03)
     ax.set_ylabel("dead fraction")
     ax.grid(True, alpha=0.3)
