@@ -78,7 +78,7 @@ def load_images(source: str = "auto", tiny: bool = False):
 
 
 def parser(description: str, name: str, epochs: int, tiny_epochs: int) -> argparse.ArgumentParser:
-    """An argument parser with the flags every example has; read it with :func:`parse`."""
+    """An argument parser with the flags every example has; read it with `parse`."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )

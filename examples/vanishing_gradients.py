@@ -9,8 +9,10 @@ GradientMonitor logs every layer's gradient norm into its own TensorBoard run
 back and prints, for each activation, the gradient norm of the first and of
 the last layer: the sigmoid network's first layer gets a gradient many orders
 of magnitude smaller than its last (each sigmoid multiplies the backward
-signal by at most 0.25), and the monitor warns about it; the ReLU family
-passes it through nearly intact.
+signal by at most 0.25), and the monitor warns about it. ReLU, its leaky
+relatives, the ELU family and Mish keep the first layer's gradient within an
+order of magnitude of the last's; GELU, Swish, HardSwish and Softplus, whose
+slope at 0 is 0.5, lose one or two orders over 20 layers.
 
 Writes <out>/vanishing_gradients.png (gradient norm against depth, one line
 per activation), <out>/report.png (the monitor's report of all runs) and

@@ -1,15 +1,15 @@
 """A picture of GradientMonitor's logs: per-layer gradient norms and dead fractions.
 
-From the command line::
+From the command line:
 
     python -m keras_relu_family.report LOG_DIR --output report.png
 
 or from Python, ``render_report(log_dir, "report.png")``. ``LOG_DIR`` is the
-``log_dir`` given to :class:`~keras_relu_family.GradientMonitor`, or a
-directory holding several such runs (one subdirectory each), drawn side by
-side. For each run the report draws the gradient L2 norm of every layer over
-the training steps on a log scale (the global norm as a thick black line),
-and below it the fraction of dead units of each rectifier layer.
+``log_dir`` given to ``GradientMonitor``, or a directory holding several such
+runs (one subdirectory each), drawn side by side. For each run the report
+draws the gradient L2 norm of every layer over the training steps on a log
+scale (the global norm as a thick black line), and below it the fraction of
+dead units of each rectifier layer.
 
 Needs matplotlib, which comes with the ``examples`` and ``docs`` extras
 (``pip install 'keras_relu_family[examples]'``); reading the logs needs only

@@ -117,7 +117,7 @@ def load_runs(log_dir) -> list:
             subdirectory, or a directory holding several such runs.
 
     Returns:
-        A list of :class:`RunLogs`, sorted by name (numbers in natural order).
+        A list of `RunLogs`, sorted by name (numbers in natural order).
 
     Raises:
         ReportError: ``log_dir`` is missing, holds no event files, or holds
