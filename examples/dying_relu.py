@@ -45,6 +45,7 @@ def build_mlp(activation, width: int = 64) -> keras.Model:
 
 
 def train(label, activation, learning_rate, train_data, test_data, args) -> dict:
+    keras.backend.clear_session()  # each network starts from a clean slate
     keras.utils.set_random_seed(args.seed)
     model = build_mlp(activation)
     model.compile(

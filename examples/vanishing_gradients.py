@@ -74,6 +74,7 @@ def build_mlp(activation: str, depth: int, width: int, seed: int, init: str) -> 
 def train_monitored(activation, data, args, log_dir) -> dict:
     """Trains one network under a GradientMonitor; returns the logged norm of each Dense layer."""
     (x_train, y_train) = data
+    keras.backend.clear_session()  # each network starts from a clean slate
     keras.utils.set_random_seed(args.seed)
     init = initializer_for(activation, args.initializer)
     model = build_mlp(activation, args.depth, args.width, args.seed, init)
