@@ -76,8 +76,10 @@ def _rrelu_fwd(x, *, slopes):
     return _slope_fwd(x, slopes), (x, slopes)
 
 
-def _rrelu_bwd(dy, x, slopes, **_):
-    return (_slope_bwd(dy, x, slopes),)
+def _rrelu_bwd(dy, x, saved_slopes, **_static):
+    # `slopes` also arrives in `_static` (it is the forward's keyword argument),
+    # so the saved copy must not share its name.
+    return (_slope_bwd(dy, x, saved_slopes),)
 
 
 RELU = Kernel(_relu_fwd, _relu_bwd, exact_in_half=True)
