@@ -95,8 +95,11 @@ def main(workdir: Path) -> None:
     x = tf.constant(data["x"])
     width, n_branches = int(data["width"]), int(data["n_branches"])
     report = {"import_error": import_error}
-    for name in ("export", "saved_model_save", "without_custom_gradients"):
+    for name in ("export", "saved_model_save"):
         report[name] = _report(tf.saved_model.load(str(workdir / name)), x, width, n_branches)
+    # A one-layer model (krf.ReLU) saved with experimental_custom_gradients=False.
+    without = tf.saved_model.load(str(workdir / "without_custom_gradients"))
+    report["without_custom_gradients"] = _report(without, x[:, :width], width, 1)
     with tf.GradientTape() as tape:
         tape.watch(x)
         total = tf.reduce_sum(tf.nn.relu(x))

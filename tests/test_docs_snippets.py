@@ -65,7 +65,9 @@ def test_saving_page_runs(tmp_path, monkeypatch):
     blocks = _blocks((REPO_ROOT / "docs" / "saving.md").read_text())
     assert len(blocks) >= 5 and all(marker is None for marker, _ in blocks)
     namespace = _run_page([code for _, code in blocks], tmp_path, monkeypatch)
-    assert namespace["tape"] is not None and len(namespace["tflite_model"]) > 0
+    np.testing.assert_array_equal(namespace["grad"], [[0.0, 1.0, 1.0]])
+    assert namespace["model"].layers[0].activation.alpha.shape == (64,)
+    assert len(namespace["tflite_model"]) > 0
 
 
 def test_saving_page_lists_every_string():
