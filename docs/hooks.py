@@ -8,7 +8,11 @@ At build time (``mkdocs build`` / ``mkdocs serve``), from the code itself:
   function and its derivative drawn from the registry's numpy references;
   plus an overview plot of the whole family;
 * ``examples/index.md`` and ``examples/<name>.md``: each script in
-  ``examples/`` with its docstring and source.
+  ``examples/`` with its docstring and source;
+* ``img/report-example.png``: the gradient report of two small networks
+  (ReLU and sigmoid, 12 hidden layers, each with its usual initialisation)
+  trained for a few steps under a ``GradientMonitor`` on generated data,
+  drawn by ``render_report``.
 
 Nothing here is written into ``docs/``; the files exist only in the built site.
 """
@@ -236,6 +240,52 @@ def example_pages() -> dict:
     return pages
 
 
+def _deep_mlp(activation, initializer: str, depth: int = 12, width: int = 32):
+    import keras
+
+    stack = [keras.Input((width,))]
+    for i in range(depth):
+        init = keras.initializers.get({"class_name": initializer, "config": {"seed": i}})
+        stack += [keras.layers.Dense(width, kernel_initializer=init, name=f"dense_{i:02d}")]
+        stack += [activation()]
+    stack.append(keras.layers.Dense(4, name="dense_out"))
+    return keras.Sequential(stack, name="mlp")
+
+
+def report_example() -> bytes:
+    """PNG of the report of a 12-hidden-layer sigmoid network next to a ReLU one."""
+    import tempfile
+
+    import keras
+
+    import keras_relu_family as krf
+    from keras_relu_family.report import render_report
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 32)).astype("float32")
+    y = rng.integers(0, 4, size=256)
+    nets = {
+        "relu": (krf.ReLU, "he_normal"),
+        "sigmoid": (lambda: keras.layers.Activation("sigmoid"), "glorot_uniform"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (activation, initializer) in nets.items():
+            keras.backend.clear_session()
+            keras.utils.set_random_seed(0)
+            model = _deep_mlp(activation, initializer)
+            model.compile(
+                optimizer=keras.optimizers.SGD(0.05),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            )
+            monitor = krf.GradientMonitor(
+                os.path.join(tmp, name), update_freq=1, vanishing_threshold=None
+            )
+            model.fit(x, y, epochs=3, batch_size=32, callbacks=[monitor], verbose=0)
+        title = "12 hidden layers, SGD: ReLU with He init (left), sigmoid with Glorot init (right)"
+        path = render_report(tmp, os.path.join(tmp, "report.png"), title=title)
+        return Path(path).read_bytes()
+
+
 def generated_files() -> dict:
     """``{path in the site: str or bytes}``: everything this hook adds."""
     specs = _specs()
@@ -243,6 +293,7 @@ def generated_files() -> dict:
     files[f"{IMAGES}/overview.png"] = overview_plot(specs)
     files.update({f"{IMAGES}/{s.name}.png": activation_plot(s) for s in specs})
     files.update(example_pages())
+    files["img/report-example.png"] = report_example()
     return files
 
 

@@ -54,6 +54,7 @@ def test_one_section_per_activation_with_formula_and_plot(generated):
         for _, url in spec.papers:
             assert url in body
     assert generated["img/activations/overview.png"][:8] == PNG
+    assert generated["img/report-example.png"][:8] == PNG  # a real monitored run, drawn
 
 
 def test_a_page_per_example(generated):
