@@ -1,34 +1,20 @@
-"""MkDocs hook: the pages that are generated, never written by hand.
+"""MkDocs hook: the Activations page and its plots, generated from ``krf.REGISTRY``.
 
-At build time (``mkdocs build`` / ``mkdocs serve``), from the code itself:
-
-* ``activations.md``: one section per entry of ``krf.REGISTRY``, with its
-  summary, formula and derivative (the Formula block of its docstring), its
-  function, layer and activation string, its references, and a plot of the
-  function and its derivative drawn from the registry's numpy references;
-  plus an overview plot of the whole family;
-* ``examples/index.md`` and ``examples/<name>.md``: each script in
-  ``examples/`` with its docstring and source;
-* ``img/report-example.png``: the gradient report of two small networks
-  (ReLU and sigmoid, 12 hidden layers, each with its usual initialisation)
-  trained for a few steps under a ``GradientMonitor`` on generated data,
-  drawn by ``render_report``.
-
-Nothing here is written into ``docs/``; the files exist only in the built site.
+``activations.md`` gets one section per registry entry: its summary, its
+formula and derivative (the Formula block of its docstring), its function,
+layer and activation string, its references, and a plot of the function and
+its derivative drawn from the registry's independent numpy references; and an
+overview plot of the whole family. Nothing is written into ``docs/``: the
+files exist only in the built site.
 """
 
 from __future__ import annotations
 
-import ast
-import html
 import io
 import os
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
 IMAGES = "img/activations"
 X_RANGE = (-4.0, 4.0)
 
@@ -184,124 +170,20 @@ def activations_page(specs) -> str:
     return "\n".join(head) + "\n" + "\n".join(_section(s) for s in specs)
 
 
-def _docstring_markdown(docstring: str) -> str:
-    """The prose escaped (``<out>`` is not an HTML tag); indented command lines stay code."""
-    return "\n".join(
-        line if line.startswith("    ") else html.escape(line, quote=False)
-        for line in docstring.splitlines()
-    )
-
-
-def example_scripts() -> list:
-    return sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
-
-
-def example_pages() -> dict:
-    """``{path: markdown}`` for ``examples/index.md`` and one page per example script."""
-    pages, rows = {}, []
-    for script in example_scripts():
-        source = script.read_text()
-        docstring = ast.get_docstring(ast.parse(source)) or ""
-        summary, _, rest = docstring.partition("\n")
-        name = script.stem
-        pages[f"examples/{name}.md"] = "\n".join(
-            [
-                f"# {name}.py",
-                "",
-                f"**{html.escape(summary, quote=False)}**",
-                "",
-                _docstring_markdown(rest.strip()),
-                "",
-                f"Run `python examples/{name}.py --help` for its options; `--tiny` is what "
-                "the tests run.",
-                "",
-                "```python",
-                source.rstrip(),
-                "```",
-                "",
-            ]
-        )
-        rows.append(f"| [{name}.py]({name}.md) | {html.escape(summary, quote=False)} |")
-    pages["examples/index.md"] = "\n".join(
-        [
-            "# Examples",
-            "",
-            "Each script in `examples/` makes one idea something to run and look at. They "
-            'need the `examples` extra (`pip install -e ".[examples]"`), run in under two '
-            "minutes on two CPU cores, train on MNIST when it can be downloaded and otherwise "
-            "on scikit-learn's digits, and write what they found to `runs/<name>/`.",
-            "",
-            "| Script | What it shows |",
-            "|---|---|",
-            *rows,
-            "",
-        ]
-    )
-    return pages
-
-
-def _deep_mlp(activation, initializer: str, depth: int = 12, width: int = 32):
-    import keras
-
-    stack = [keras.Input((width,))]
-    for i in range(depth):
-        init = keras.initializers.get({"class_name": initializer, "config": {"seed": i}})
-        stack += [keras.layers.Dense(width, kernel_initializer=init, name=f"dense_{i:02d}")]
-        stack += [activation()]
-    stack.append(keras.layers.Dense(4, name="dense_out"))
-    return keras.Sequential(stack, name="mlp")
-
-
-def report_example() -> bytes:
-    """PNG of the report of a 12-hidden-layer sigmoid network next to a ReLU one."""
-    import tempfile
-
-    import keras
-
-    import keras_relu_family as krf
-    from keras_relu_family.report import render_report
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(256, 32)).astype("float32")
-    y = rng.integers(0, 4, size=256)
-    nets = {
-        "relu": (krf.ReLU, "he_normal"),
-        "sigmoid": (lambda: keras.layers.Activation("sigmoid"), "glorot_uniform"),
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, (activation, initializer) in nets.items():
-            keras.backend.clear_session()
-            keras.utils.set_random_seed(0)
-            model = _deep_mlp(activation, initializer)
-            model.compile(
-                optimizer=keras.optimizers.SGD(0.05),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            )
-            monitor = krf.GradientMonitor(
-                os.path.join(tmp, name), update_freq=1, vanishing_threshold=None
-            )
-            model.fit(x, y, epochs=3, batch_size=32, callbacks=[monitor], verbose=0)
-        title = "12 hidden layers, SGD: ReLU with He init (left), sigmoid with Glorot init (right)"
-        path = render_report(tmp, os.path.join(tmp, "report.png"), title=title)
-        return Path(path).read_bytes()
-
-
 def generated_files() -> dict:
-    """``{path in the site: str or bytes}``: everything this hook adds."""
+    """``{path in the site: str or bytes}``: the page and its images."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     specs = _specs()
     files = {"activations.md": activations_page(specs)}
     files[f"{IMAGES}/overview.png"] = overview_plot(specs)
     files.update({f"{IMAGES}/{s.name}.png": activation_plot(s) for s in specs})
-    files.update(example_pages())
-    files["img/report-example.png"] = report_example()
     return files
 
 
 def on_files(files, config):
-    """MkDocs event: adds the generated pages and images to the site's files."""
+    """MkDocs event: adds this hook's generated files to the site."""
     from mkdocs.structure.files import File
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     for path, content in generated_files().items():
         files.append(File.generated(config, path, content=content))
     return files
