@@ -13,7 +13,7 @@ dead units of each rectifier layer.
 
 Needs matplotlib, which comes with the ``examples`` and ``docs`` extras
 (``pip install 'keras_relu_family[examples]'``); reading the logs needs only
-TensorBoard, which comes with TensorFlow.
+TensorBoard, a dependency of the package.
 """
 
 from __future__ import annotations

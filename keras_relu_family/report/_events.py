@@ -1,6 +1,6 @@
 """Reading GradientMonitor's TensorBoard event files back into arrays.
 
-Uses TensorBoard's ``EventAccumulator`` (TensorBoard ships with TensorFlow),
+Uses TensorBoard's ``EventAccumulator`` (tensorboard is a dependency of the package),
 keeping every event rather than its default sample of 10 per tag. TF2 writes
 scalars as tensor events; legacy ``simple_value`` scalars are read too.
 """
