@@ -1,0 +1,175 @@
+"""What GradientMonitor costs: epoch time of the reference MLP, side by side.
+
+The reference MLP (784 -> 256 -> 64 -> 10, krf.ReLU, Adam, batch 128) trains
+on generated data under five settings, in one process:
+
+* ``none``: no monitor (the baseline);
+* ``monitor defaults``: ``GradientMonitor(log_dir)``;
+* ``monitor every step``: ``GradientMonitor(log_dir, update_freq=1)``;
+* ``probe every step`` / ``probe every 50``: the usual workaround, a callback
+  that recomputes the gradients of a fixed probe batch with an extra
+  ``tf.GradientTape`` forward and backward pass in ``on_train_batch_end`` and
+  writes each layer's norm with an eager ``tf.summary.scalar``.
+
+Each setting trains its own model, one epoch per ``fit`` call: one untimed
+round first (it traces), then ``--rounds`` rounds with the settings
+interleaved (alternating order) so that background load hits them alike. An
+epoch's time runs from the start of its second batch (a monitored ``fit``
+retraces the train step in its first) to the end of ``on_epoch_end``. The
+table shows the median epoch time and the ratio to ``none``.
+
+Usage::
+
+    python benchmarks/monitor_overhead.py                # the table in docs/monitor.md
+    python benchmarks/monitor_overhead.py --rounds 2 --samples 2560   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_relu_family as krf  # noqa: E402
+
+
+def build_model() -> keras.Model:
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(256),
+            krf.ReLU(),
+            keras.layers.Dense(64),
+            krf.ReLU(),
+            keras.layers.Dense(10),
+        ],
+        name="reference_mlp",
+    )
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+class StartClock(keras.callbacks.Callback):
+    """First in the list: starts at the second batch, after any retrace in the first."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 1:
+            self.start = time.perf_counter()
+
+
+class StopClock(keras.callbacks.Callback):
+    """Last in the list: stops after every other callback's ``on_epoch_end``."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.stop = time.perf_counter()
+
+
+class ProbeBatchNorms(keras.callbacks.Callback):
+    """The usual workaround: recompute gradients on a probe batch, write them eagerly."""
+
+    def __init__(self, log_dir, x_probe, y_probe, every):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
+        self.x, self.y, self.every = x_probe, y_probe, every
+        self.step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every:
+            return
+        with tf.GradientTape() as tape:
+            loss = self.model.compute_loss(
+                x=self.x, y=self.y, y_pred=self.model(self.x, training=True)
+            )
+        variables = self.model.trainable_variables
+        grads = tape.gradient(loss, variables)
+        with self.writer.as_default(step=self.step):
+            for v, g in zip(variables, grads, strict=True):
+                tf.summary.scalar(f"grad_norm/{v.path}", tf.norm(g))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.writer.flush()
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10, help="timed epochs per setting")
+    parser.add_argument("--samples", type=int, default=12800, help="examples per epoch")
+    args = parser.parse_args(argv)
+
+    warnings.simplefilter("ignore", krf.GradientWarning)  # checked, just not printed
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.samples, 784), dtype=np.float32)
+    y = rng.integers(0, 10, args.samples)
+    log_root = tempfile.mkdtemp(prefix="krf_monitor_bench_")
+    probe = x[:128], y[:128]
+    settings = {
+        "none": [],
+        "monitor defaults": [krf.GradientMonitor(os.path.join(log_root, "defaults"))],
+        "monitor every step": [krf.GradientMonitor(os.path.join(log_root, "every"), update_freq=1)],
+        "probe every step": [ProbeBatchNorms(os.path.join(log_root, "p1"), *probe, every=1)],
+        "probe every 50": [ProbeBatchNorms(os.path.join(log_root, "p50"), *probe, every=50)],
+    }
+    names = list(settings)
+    models = {}
+    for name in names:
+        keras.utils.set_random_seed(0)
+        models[name] = build_model()
+    times = {name: [] for name in names}
+    for round_ in range(-1, args.rounds):  # round -1 traces everything once, untimed
+        for name in names if round_ % 2 else names[::-1]:
+            start, stop = StartClock(), StopClock()
+            models[name].fit(
+                x,
+                y,
+                batch_size=128,
+                epochs=1,
+                callbacks=[start, *settings[name], stop],
+                verbose=0,
+            )
+            if round_ >= 0:
+                times[name].append(stop.stop - start.start)
+
+    steps = -(-args.samples // 128) - 1
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs ({_cpu_name()}), Python "
+        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}. "
+        f"Time of {steps} steps (batch 128) per epoch, median of {args.rounds} epochs per "
+        "setting, settings interleaved."
+    )
+    base = statistics.median(times["none"])
+    print("| setting | median epoch (s) | ratio to none |\n|---|---|---|")
+    result = {}
+    for name in names:
+        median = statistics.median(times[name])
+        result[name] = median / base
+        print(f"| {name} | {median:.3f} | {median / base:.3f} |")
+    return result
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()

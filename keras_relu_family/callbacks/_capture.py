@@ -1,0 +1,272 @@
+"""In-graph capture of the gradients the optimizer applies.
+
+``GradientCapture`` owns a few small ``tf.Variable`` buffers and two hooks,
+installed as instance attributes on the model's optimizer while a
+``GradientMonitor`` trains it:
+
+* ``optimizer.apply`` (the outermost optimizer, a ``LossScaleOptimizer`` under
+  mixed precision): called once per train step in replica context. It counts
+  the step and, under a ``LossScaleOptimizer``, notes whether the step was
+  skipped (the inner optimizer's ``iterations`` did not move).
+* ``update_step(gradient, variable, learning_rate)`` of the optimizer that
+  updates the weights (the ``inner_optimizer`` of a ``LossScaleOptimizer``):
+  Keras calls it once per variable, and under ``tf.distribute`` once per
+  variable and device, with the gradient it applies: unscaled, all-reduced
+  across replicas, averaged over ``gradient_accumulation_steps`` and clipped.
+  The hook stores half that gradient's squared L2 norm.
+
+Step ``s`` writes row ``(s - 1) % ring`` of the buffers, so the
+``steps_per_execution`` steps of one compiled call all stay readable until the
+callback drains them. Nothing here runs an extra forward or backward pass, and
+the hooks add a few small ops per step (measured in
+``benchmarks/monitor_overhead.py``): everything else, from layer norms to the
+threshold checks, happens when a step is logged.
+
+The buffers are ``ON_READ`` variables with ``ONLY_FIRST_REPLICA`` aggregation:
+in replica context each replica writes its own copy, in the per-device update
+calls the hook writes the copy on the update's device, and the callback reads
+the first copy. Without a strategy they are plain variables.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_relu_family.callbacks._dead_units import dead_fraction
+
+
+def _state(initial_value, name: str) -> tf.Variable:
+    return tf.Variable(
+        initial_value,
+        trainable=False,
+        name=f"krf_gradient_monitor_{name}",
+        synchronization=tf.VariableSynchronization.ON_READ,
+        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+    )
+
+
+def _set(variable, index, value):
+    """``variable[index] = value``, in replica context too (where scatters are refused)."""
+    if isinstance(variable, tf.distribute.DistributedValues):
+        variable.assign(tf.tensor_scatter_nd_update(variable.read_value(), [index], [value]))
+    else:
+        variable.scatter_nd_update([index], [value])
+
+
+def half_square(gradient, num_rows=None) -> tf.Tensor:
+    """Half the squared L2 norm of ``gradient``, in float32 (one fused op, ``tf.nn.l2_loss``).
+
+    Past float32's range (a norm above about 2.6e19) it is ``inf``.
+    """
+    if isinstance(gradient, tf.IndexedSlices):  # e.g. Embedding: sum duplicate rows first
+        gradient = tf.math.unsorted_segment_sum(gradient.values, gradient.indices, num_rows)
+    return tf.nn.l2_loss(tf.cast(gradient, tf.float32))
+
+
+def _count_updates(grads, trainable_variables) -> int | None:
+    """How many ``update_step`` calls per device ``apply(grads, variables)`` makes."""
+    if trainable_variables is None:
+        return None
+    return sum(
+        g is not None and not getattr(v, "overwrite_with_gradient", False)
+        for g, v in zip(grads, trainable_variables, strict=False)
+    )
+
+
+def layer_path(variable_path: str) -> str:
+    """``"sequential/dense/kernel"`` -> ``"sequential/dense"``."""
+    return variable_path.rsplit("/", 1)[0] if "/" in variable_path else variable_path
+
+
+class GradientCapture:
+    """The in-graph state of one monitored model, and the hooks that fill it.
+
+    Args:
+        model: A compiled Keras model whose variables are built.
+        ring: Rows of the ring buffer, at least ``steps_per_execution``.
+        first_step: The step count to continue from.
+        histogram_freq: Copy the applied gradients every this many steps
+            (0: never).
+        dead_layers: The rectifier layers to probe: ``[(layer, path, rule)]``.
+    """
+
+    def __init__(self, model, ring, first_step, histogram_freq, dead_layers):
+        self.model = model
+        self.strategy = model.distribute_strategy
+        self.outer = model.optimizer
+        is_lso = isinstance(self.outer, keras.mixed_precision.LossScaleOptimizer)
+        self.inner = self.outer.inner_optimizer if is_lso else None
+        updater = self.inner if is_lso else self.outer
+        # Steps whose gradients may not be applied need a per-row "applied" stamp.
+        self.stamped = is_lso or bool(getattr(updater, "gradient_accumulation_steps", None))
+        self.ring = int(ring)
+        self.histogram_freq = int(histogram_freq)
+        self.variables = list(model.trainable_variables)
+        self.layer_paths = []
+        for v in self.variables:
+            if layer_path(v.path) not in self.layer_paths:
+                self.layer_paths.append(layer_path(v.path))
+        self.segments = [self.layer_paths.index(layer_path(v.path)) for v in self.variables]
+        self.dead_layers = list(dead_layers)
+        with self.strategy.scope():
+            self.steps = _state(tf.constant(first_step, tf.int64), "steps")
+            self.halves = _state(tf.zeros([self.ring, max(len(self.variables), 1)]), "halves")
+            self.applied_step = _state(tf.zeros([self.ring], tf.int64), "applied_step")
+            self.overflow_total = _state(tf.constant(0, tf.int64), "overflow_total")
+            self.overflows = _state(tf.zeros([self.ring], tf.int64), "overflows")
+            self.dead = _state(tf.zeros([self.ring, max(len(self.dead_layers), 1)]), "dead")
+            self.hist_step = _state(tf.constant(0, tf.int64), "hist_step")
+            self.hist = [
+                _state(tf.zeros(v.shape, tf.float32), f"hist_{i}")
+                for i, v in enumerate(self.variables)
+                if self.histogram_freq
+            ]
+        # Each model variable's per-device copies -> (variable index, device index).
+        self._where = {}
+        self._keep = []
+        for i, v in enumerate(self.variables):
+            copies = self.local(v.value if isinstance(v, keras.Variable) else v)
+            self._keep.extend(copies)
+            for r, copy in enumerate(copies):
+                self._where[id(copy)] = (i, r)
+        self._dead_index = {id(layer): j for j, (layer, _, _) in enumerate(self.dead_layers)}
+        self._saved = {}
+        self._pending = {}
+        self._expected = None
+
+    # -- reading the per-device copies ---------------------------------------------------
+
+    def local(self, variable) -> tuple:
+        """The per-device copies of ``variable`` (just ``(variable,)`` without a strategy)."""
+        return tuple(self.strategy.experimental_local_results(variable))
+
+    def primary(self, variable):
+        return self.local(variable)[0]
+
+    def read(self, variable):
+        """The first copy's value, as numpy (for the callback, between train steps)."""
+        return self.primary(variable).numpy()
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Wraps the optimizer's ``apply`` and ``update_step`` (undone by ``uninstall``)."""
+        self.uninstall()
+        updater = self.inner if self.inner is not None else self.outer
+        for obj, name, make in (
+            (self.outer, "apply", self._make_apply),
+            (updater, "update_step", self._make_update_step),
+        ):
+            self._saved[(id(obj), name)] = (obj, name, vars(obj).get(name))
+            setattr(obj, name, make(getattr(obj, name)))
+
+    def uninstall(self) -> None:
+        for obj, name, previous in self._saved.values():
+            if previous is None:
+                if name in vars(obj):
+                    delattr(obj, name)
+            else:
+                setattr(obj, name, previous)
+        self._saved = {}
+
+    def attach_probes(self) -> None:
+        for layer, _, _ in self.dead_layers:
+            layer._dead_unit_probe = self._probe
+
+    def detach_probes(self) -> None:
+        for layer, _, _ in self.dead_layers:
+            layer._dead_unit_probe = None
+
+    def _make_apply(self, original):
+        def apply(grads, trainable_variables=None):
+            self.steps.assign_add(1)
+            self._pending = {}
+            self._expected = expected = _count_updates(grads, trainable_variables)
+            if self.inner is None:
+                result = original(grads, trainable_variables)
+            else:
+                before = tf.convert_to_tensor(self.inner.iterations)
+                result = original(grads, trainable_variables)
+                after = tf.convert_to_tensor(self.inner.iterations)
+                self.overflow_total.assign_add(tf.cast(tf.equal(after, before), tf.int64))
+                step = self.steps.read_value()
+                _set(self.overflows, [self._slot(step - 1)], self.overflow_total.read_value())
+            left = {device: len(rows) for device, rows in self._pending.items() if rows}
+            self._expected = None
+            if left:
+                raise RuntimeError(
+                    f"GradientMonitor expected update_step() for {expected} variables "
+                    f"per device but saw {left}: Keras {keras.__version__} applies gradients "
+                    "in a way this version of keras_relu_family does not know. Please report it."
+                )
+            return result
+
+        return apply
+
+    def _make_update_step(self, original):
+        def update_step(gradient, variable, learning_rate):
+            where = self._where.get(id(variable))
+            if where is None:
+                raise RuntimeError(
+                    "GradientMonitor: the optimizer updates a variable that was not among the "
+                    f"model's trainable variables when training began: {variable.name}. "
+                    "Do not add trainable variables during fit()."
+                )
+            if gradient is not None:
+                self._record(gradient, variable, *where)
+            return original(gradient, variable, learning_rate)
+
+        return update_step
+
+    def _slot(self, count):
+        """The ring row of step ``count + 1`` (a constant with a one-row ring)."""
+        return 0 if self.ring == 1 else count % self.ring
+
+    def _record(self, gradient, variable, index, device):
+        """Stores one applied gradient (cross-replica context, on ``device``'s copies).
+
+        The values of one step and device are written together, by the last
+        ``update_step`` call of the step, to keep the op count per step small.
+        """
+        num_rows = variable.shape[0] if variable.shape.rank else None
+        rows = self._pending.setdefault(device, [])
+        rows.append((index, half_square(gradient, num_rows)))
+        if self.histogram_freq:
+            self._keep_histogram(gradient, index, device)
+        if self._expected is not None and len(rows) < self._expected:
+            return
+        self._pending[device] = []
+        step = None
+        if self.ring > 1 or self.stamped:
+            step = self.local(self.steps)[device].read_value()
+        slot = self._slot(step - 1) if self.ring > 1 else 0
+        self.local(self.halves)[device].scatter_nd_update(
+            [[slot, i] for i, _ in rows], tf.stack([square for _, square in rows])
+        )
+        if self.stamped:
+            self.local(self.applied_step)[device].scatter_nd_update([[slot]], [step])
+
+    def _keep_histogram(self, gradient, index, device):
+        hist = self.local(self.hist[index])[device]
+        hist_step = self.local(self.hist_step)[device]
+        step = self.local(self.steps)[device].read_value()
+
+        def keep():
+            hist.assign(tf.cast(tf.convert_to_tensor(gradient), tf.float32))
+            hist_step.assign(step)
+            return tf.constant(True)
+
+        tf.cond(tf.equal(step % self.histogram_freq, 0), keep, lambda: tf.constant(False))
+
+    def _probe(self, layer, inputs, outputs):
+        """Stores a rectifier's dead fraction (replica context, training forward pass)."""
+        if not isinstance(inputs, tf.Tensor):  # symbolic Keras tensors: nothing to measure
+            return
+        j = self._dead_index.get(id(layer))
+        if j is None:
+            return
+        fraction = dead_fraction(inputs, outputs, self.dead_layers[j][2])
+        # The step counter moves later, in apply: this forward pass is step steps + 1.
+        slot = self._slot(self.steps.read_value()) if self.ring > 1 else 0
+        _set(self.dead, [slot, j], fraction)

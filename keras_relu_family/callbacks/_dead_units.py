@@ -1,0 +1,47 @@
+"""Which layers count as rectifiers, and their dead-unit fraction in one forward pass.
+
+A unit (one index of the last axis) is *dead* for a batch when it did not fire
+for any example and any position of that batch:
+
+* ``ReLU`` and ``ReLU6``: its output is 0 everywhere (they pass no gradient
+  for negative inputs);
+* the leaky family, ``LeakyReLU``, ``PReLU`` and ``RReLU``: its input is
+  negative everywhere (only the small negative slope carries gradient).
+
+The smooth and exponential layers (ELU, SELU, CELU, GELU, Swish, Mish, ...)
+are not probed: their gradient is nowhere exactly zero, so "dead" has no
+sharp meaning for them.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from keras_relu_family import _keras_private
+from keras_relu_family.layers import LeakyReLU, PReLU, ReLU, ReLU6, RReLU
+
+RULES = {ReLU: "output", ReLU6: "output", LeakyReLU: "input", PReLU: "input", RReLU: "input"}
+
+
+def find_rectifiers(model) -> list:
+    """``[(layer, tag path, rule)]`` for every probed layer inside ``model``."""
+    found, seen = [], set()
+    for layer in _keras_private.flatten_layers(model):
+        rule = RULES.get(type(layer))
+        if rule is None or id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        found.append((layer, getattr(layer, "path", None) or layer.name, rule))
+    return found
+
+
+def dead_fraction(inputs, outputs, rule: str) -> tf.Tensor:
+    """The fraction of last-axis units that did not fire anywhere in the (global) batch."""
+    silent = tf.equal(outputs, 0) if rule == "output" else tf.less(inputs, 0)
+    rank = silent.shape.rank
+    dead = tf.reduce_all(silent, axis=list(range(rank - 1))) if rank > 1 else silent
+    dead = tf.cast(dead, tf.float32)
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+        dead = context.all_reduce(tf.distribute.ReduceOp.MIN, dead)  # dead on every replica
+    return tf.reduce_mean(dead)
