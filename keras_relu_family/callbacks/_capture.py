@@ -102,38 +102,64 @@ class GradientCapture:
         self.stamped = is_lso or bool(getattr(updater, "gradient_accumulation_steps", None))
         self.ring = int(ring)
         self.histogram_freq = int(histogram_freq)
-        self.variables = list(model.trainable_variables)
-        self.layer_paths = []
-        for v in self.variables:
-            if layer_path(v.path) not in self.layer_paths:
-                self.layer_paths.append(layer_path(v.path))
-        self.segments = [self.layer_paths.index(layer_path(v.path)) for v in self.variables]
         self.dead_layers = list(dead_layers)
+        self.variables = None  # known once apply() is traced (see prepare)
         with self.strategy.scope():
             self.steps = _state(tf.constant(first_step, tf.int64), "steps")
-            self.halves = _state(tf.zeros([self.ring, max(len(self.variables), 1)]), "halves")
             self.applied_step = _state(tf.zeros([self.ring], tf.int64), "applied_step")
             self.overflow_total = _state(tf.constant(0, tf.int64), "overflow_total")
             self.overflows = _state(tf.zeros([self.ring], tf.int64), "overflows")
             self.dead = _state(tf.zeros([self.ring, max(len(self.dead_layers), 1)]), "dead")
             self.hist_step = _state(tf.constant(0, tf.int64), "hist_step")
-            self.hist = [
-                _state(tf.zeros(v.shape, tf.float32), f"hist_{i}")
-                for i, v in enumerate(self.variables)
-                if self.histogram_freq
-            ]
-        # Each model variable's per-device copies -> (variable index, device index).
-        self._where = {}
-        self._keep = []
-        for i, v in enumerate(self.variables):
-            copies = self.local(v.value if isinstance(v, keras.Variable) else v)
-            self._keep.extend(copies)
-            for r, copy in enumerate(copies):
-                self._where[id(copy)] = (i, r)
         self._dead_index = {id(layer): j for j, (layer, _, _) in enumerate(self.dead_layers)}
         self._saved = {}
         self._pending = {}
         self._expected = None
+        with self.strategy.scope():
+            distributed = tf.distribute.has_strategy()
+        if distributed:  # fit() built the model already; no variables can be made in a replica
+            self.prepare(model.trainable_variables)
+
+    @property
+    def ready(self) -> bool:
+        return self.variables is not None
+
+    def prepare(self, variables) -> None:
+        """Creates the per-variable buffers for ``variables``.
+
+        Under a distribution strategy ``fit`` builds the model first and this
+        runs at once. Without one, a model that is not built when ``fit``
+        starts (a subclassed model, say) creates its weights while the train
+        step is first traced, so this runs from the first trace of ``apply``.
+        """
+        variables = list(variables)
+        if self.variables is not None:
+            if [id(v) for v in variables] != [id(v) for v in self.variables]:
+                raise RuntimeError(
+                    "GradientMonitor: the trainable variables changed during fit(). Freeze or "
+                    "unfreeze layers between fit() calls, not during one."
+                )
+            return
+        self.layer_paths = []
+        for v in variables:
+            if layer_path(v.path) not in self.layer_paths:
+                self.layer_paths.append(layer_path(v.path))
+        self.segments = [self.layer_paths.index(layer_path(v.path)) for v in variables]
+        with tf.init_scope(), self.strategy.scope():  # eager, even inside the trace
+            self.halves = _state(tf.zeros([self.ring, max(len(variables), 1)]), "halves")
+            self.hist = [
+                _state(tf.zeros(v.shape, tf.float32), f"hist_{i}")
+                for i, v in enumerate(variables)
+                if self.histogram_freq
+            ]
+            # Each model variable's per-device copies -> (variable index, device index).
+            self._where = {}
+            for i, v in enumerate(variables):
+                for r, copy in enumerate(
+                    self.local(v.value if isinstance(v, keras.Variable) else v)
+                ):
+                    self._where[id(copy)] = (i, r, copy)
+        self.variables = variables
 
     # -- reading the per-device copies ---------------------------------------------------
 
@@ -180,6 +206,11 @@ class GradientCapture:
 
     def _make_apply(self, original):
         def apply(grads, trainable_variables=None):
+            self.prepare(
+                self.model.trainable_variables
+                if trainable_variables is None
+                else trainable_variables
+            )
             self.steps.assign_add(1)
             self._pending = {}
             self._expected = expected = _count_updates(grads, trainable_variables)
@@ -214,7 +245,7 @@ class GradientCapture:
                     "Do not add trainable variables during fit()."
                 )
             if gradient is not None:
-                self._record(gradient, variable, *where)
+                self._record(gradient, variable, *where[:2])
             return original(gradient, variable, learning_rate)
 
         return update_step

@@ -40,8 +40,9 @@ def dead_fraction(inputs, outputs, rule: str) -> tf.Tensor:
     silent = tf.equal(outputs, 0) if rule == "output" else tf.less(inputs, 0)
     rank = silent.shape.rank
     dead = tf.reduce_all(silent, axis=list(range(rank - 1))) if rank > 1 else silent
-    dead = tf.cast(dead, tf.float32)
     context = tf.distribute.get_replica_context()
     if context is not None and context.num_replicas_in_sync > 1:
-        dead = context.all_reduce(tf.distribute.ReduceOp.MIN, dead)  # dead on every replica
-    return tf.reduce_mean(dead)
+        # Dead in the global batch: dead on every replica's share of it.
+        fired = context.all_reduce(tf.distribute.ReduceOp.SUM, 1.0 - tf.cast(dead, tf.float32))
+        dead = tf.equal(fired, 0.0)
+    return tf.reduce_mean(tf.cast(dead, tf.float32))

@@ -115,16 +115,10 @@ class GradientMonitor(keras.callbacks.Callback):
             raise ValueError("GradientMonitor needs a compiled model (call model.compile()).")
         self._open_writer()
         self._capture = self._new_capture(model)
-        _summaries.check_tags(self._capture)
         self._capture.install()
         self._capture.attach_probes()
         model.make_train_function(force=True)  # retrace with the hooks in place
-        self._write_scalars = _summaries.make_scalar_writer(self._capture, self._writer)
-        self._write_histograms = (
-            _summaries.make_histogram_writer(self._capture, self._writer)
-            if self.histogram_freq
-            else None
-        )
+        self._write_scalars = self._write_histograms = None  # once the variables are known
         self._drained = self._epoch_start = self.step
         self._hist_written = int(self._capture.read(self._capture.hist_step))
         self._broken = False
@@ -192,8 +186,13 @@ class GradientMonitor(keras.callbacks.Callback):
         if now <= last:
             return
         self._drained = now
-        if self._broken:
+        if self._broken or not capture.ready:
             return
+        if self._write_scalars is None:
+            _summaries.check_tags(capture)
+            self._write_scalars = _summaries.make_scalar_writer(capture, self._writer)
+            if self.histogram_freq:
+                self._write_histograms = _summaries.make_histogram_writer(capture, self._writer)
         freq = self.update_freq
         first = max(last + 1, now - capture.ring + 1)  # older rows were overwritten
         for step in range(-(-first // freq) * freq, now + 1, freq):
