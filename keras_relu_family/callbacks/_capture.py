@@ -174,6 +174,12 @@ class GradientCapture:
         """The first copy's value, as numpy (for the callback, between train steps)."""
         return self.primary(variable).numpy()
 
+    def catch_up(self, iterations: int) -> None:
+        """Moves the step count up to ``iterations`` (steps trained without the monitor)."""
+        if iterations > int(self.read(self.steps)):
+            for copy in self.local(self.steps):
+                copy.assign(iterations)
+
     # -- hooks ---------------------------------------------------------------------------
 
     def install(self) -> None:

@@ -33,8 +33,10 @@ def check_tags(capture) -> None:
 
 
 def make_scalar_writer(capture, writer):
-    """``write(slot, step) -> [applied, *layer norms]`` for ring row ``slot``, holding ``step``.
+    """``write(slots, steps) -> [[applied, *layer norms], ...]`` for several logged steps.
 
+    Row ``slots[i]`` of the ring holds step ``steps[i]``; one call writes them
+    all, so that logging every step costs one call per drain, not per step.
     The norms come back (one small transfer) so that the callback can check
     the thresholds; ``applied`` is 0 for a step that updated no weights (one
     the loss scale optimizer skipped, or one that only accumulated gradients),
@@ -51,23 +53,39 @@ def make_scalar_writer(capture, writer):
     stamped, lso = capture.stamped, capture.inner is not None
 
     @tf.function(autograph=False)
-    def write(slot, step):
-        applied = tf.equal(applied_step[slot], step) if stamped else tf.constant(True)
-        per_layer = tf.zeros([n_layers], tf.float64)
-        with writer.as_default(step=step):
+    def write(slots, steps):
+        if stamped:
+            applied = tf.equal(tf.gather(applied_step.read_value(), slots), steps)
+        else:
+            applied = tf.ones_like(steps, tf.bool)
+        squares = 2.0 * tf.cast(tf.gather(halves.read_value(), slots), tf.float64)  # [n, vars]
+        per_layer = tf.transpose(
+            tf.sqrt(tf.math.unsorted_segment_sum(tf.transpose(squares), segments, n_layers))
+        )  # [n, layers]
+        total = tf.cast(tf.sqrt(tf.reduce_sum(squares, axis=1)), tf.float32)
+        overflow = tf.gather(overflows.read_value(), slots)
+        fractions = tf.gather(dead.read_value(), slots)
+
+        def body(i):
+            with tf.compat.v1.name_scope(None):  # no "while/" in front of the tags
+                write_row(i)
+            return (i + 1,)
+
+        def write_row(i):
+            step = steps[i]
             if n_layers:
-                square = 2.0 * tf.cast(halves[slot], tf.float64)
-                per_layer = tf.sqrt(tf.math.unsorted_segment_sum(square, segments, n_layers))
-                with tf.summary.record_if(applied):
-                    total = tf.cast(tf.sqrt(tf.reduce_sum(square)), tf.float32)
-                    tf.summary.scalar(GLOBAL_TAG, total)
+                with tf.summary.record_if(applied[i]):
+                    tf.summary.scalar(GLOBAL_TAG, total[i], step=step)
                     for k, tag in enumerate(layer_tags):
-                        tf.summary.scalar(tag, tf.cast(per_layer[k], tf.float32))
+                        tf.summary.scalar(tag, tf.cast(per_layer[i, k], tf.float32), step=step)
             if lso:
-                tf.summary.scalar(OVERFLOW_TAG, overflows[slot])
+                tf.summary.scalar(OVERFLOW_TAG, overflow[i], step=step)
             for j, tag in enumerate(dead_tags):
-                tf.summary.scalar(tag, dead[slot, j])
-        return tf.concat([[tf.cast(applied, tf.float64)], per_layer], axis=0)
+                tf.summary.scalar(tag, fractions[i, j], step=step)
+
+        with writer.as_default():
+            tf.while_loop(lambda i: i < tf.size(steps), body, (tf.constant(0),))
+        return tf.concat([tf.cast(applied, tf.float64)[:, None], per_layer], axis=1)
 
     return write
 

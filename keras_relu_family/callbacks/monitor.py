@@ -13,6 +13,8 @@ from keras_relu_family.callbacks import _summaries, _validation
 from keras_relu_family.callbacks._capture import GradientCapture
 from keras_relu_family.callbacks._dead_units import find_rectifiers
 
+DRAIN_STEPS = 16  # the fewest steps between two drains, unless update_freq is larger
+
 
 class GradientWarning(UserWarning):
     """A layer's gradient norm vanished, exploded or was not finite."""
@@ -95,6 +97,10 @@ class GradientMonitor(keras.callbacks.Callback):
             vanishing_threshold, exploding_threshold
         )
         self.dead_units = _validation.check_bool("dead_units", dead_units)
+        # Drain (read and write) once per period: every logged step when they are
+        # far apart, else a batch of them in one call, each call costing about a step.
+        freq = self.update_freq
+        self._period = freq if freq >= DRAIN_STEPS else -(-DRAIN_STEPS // freq) * freq
         self._capture = None
         self._writer = None
         self._drained = 0
@@ -113,12 +119,19 @@ class GradientMonitor(keras.callbacks.Callback):
         model = self.model
         if model.optimizer is None:
             raise ValueError("GradientMonitor needs a compiled model (call model.compile()).")
-        self._open_writer()
-        self._capture = self._new_capture(model)
+        if self._writer is None or self._broken:  # one writer for the monitor's life
+            self._open_writer()
+            self._write_scalars = self._write_histograms = None
+        iterations = int(tf.convert_to_tensor(model.optimizer.iterations).numpy())
+        if self._reusable(model):  # a later fit(): keep the buffers and compiled writers
+            self._capture.catch_up(iterations)
+        else:
+            first = iterations if self._capture is None else max(iterations, self.step)
+            self._capture = self._new_capture(model, first)
+            self._write_scalars = self._write_histograms = None  # once the variables are known
         self._capture.install()
         self._capture.attach_probes()
         model.make_train_function(force=True)  # retrace with the hooks in place
-        self._write_scalars = self._write_histograms = None  # once the variables are known
         self._drained = self._epoch_start = self.step
         self._hist_written = int(self._capture.read(self._capture.hist_step))
         self._broken = False
@@ -143,7 +156,7 @@ class GradientMonitor(keras.callbacks.Callback):
             self._capture.uninstall()
             self._capture.detach_probes()
             self.model.make_train_function(force=True)  # drop the hooked trace
-            self._guard(self._writer.close)
+            self._guard(self._writer.flush)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -159,22 +172,41 @@ class GradientMonitor(keras.callbacks.Callback):
                 f"({type(error).__name__}: {error}). Received: log_dir={self.log_dir!r}"
             ) from error
 
-    def _new_capture(self, model):
-        previous = self._capture
-        first = int(tf.convert_to_tensor(model.optimizer.iterations).numpy())
-        if previous is not None and previous.model is model:
-            first = max(first, self.step)
+    def _ring(self, model) -> int:
+        """Ring rows: every step that can run between two drains."""
+        per_call = max(int(getattr(model, "steps_per_execution", 1) or 1), 1)
+        return per_call if self._period == self.update_freq else self._period + per_call - 1
+
+    def _dead_layers(self, model) -> list:
+        return find_rectifiers(model) if self.dead_units else []
+
+    def _new_capture(self, model, first_step: int) -> GradientCapture:
         return GradientCapture(
             model,
-            ring=max(int(getattr(model, "steps_per_execution", 1) or 1), 1),
-            first_step=first,
+            ring=self._ring(model),
+            first_step=first_step,
             histogram_freq=self.histogram_freq,
-            dead_layers=find_rectifiers(model) if self.dead_units else [],
+            dead_layers=self._dead_layers(model),
+        )
+
+    def _reusable(self, model) -> bool:
+        """Whether the last fit's capture still fits ``model`` as it is now."""
+        capture = self._capture
+        return (
+            capture is not None
+            and capture.ready
+            and capture.model is model
+            and capture.outer is model.optimizer
+            and capture.ring == self._ring(model)
+            and [id(v) for v in capture.variables] == [id(v) for v in model.trainable_variables]
+            and [id(d[0]) for d in capture.dead_layers]
+            == [id(d[0]) for d in self._dead_layers(model)]
         )
 
     def _next_due(self) -> int:
-        """The first step after the last drain that logs something."""
-        due = (self._drained // self.update_freq + 1) * self.update_freq
+        """The step after which the next drain is due."""
+        freq = self.update_freq
+        due = (self._drained // freq + self._period // freq) * freq
         if self.histogram_freq:
             due = min(due, (self._drained // self.histogram_freq + 1) * self.histogram_freq)
         return due
@@ -195,15 +227,16 @@ class GradientMonitor(keras.callbacks.Callback):
                 self._write_histograms = _summaries.make_histogram_writer(capture, self._writer)
         freq = self.update_freq
         first = max(last + 1, now - capture.ring + 1)  # older rows were overwritten
-        for step in range(-(-first // freq) * freq, now + 1, freq):
-            slot = (step - 1) % capture.ring
+        steps = list(range(-(-first // freq) * freq, now + 1, freq))
+        if steps:
+            slots = [(step - 1) % capture.ring for step in steps]
             result = self._guard(
-                self._write_scalars, tf.constant(slot, tf.int64), tf.constant(step, tf.int64)
+                self._write_scalars, tf.constant(slots, tf.int64), tf.constant(steps, tf.int64)
             )
             if result is not None:
-                values = result.numpy()
-                if values[0]:
-                    self._check(step, values[1:])
+                for step, values in zip(steps, result.numpy(), strict=True):
+                    if values[0]:
+                        self._check(step, values[1:])
         if self._write_histograms is not None:
             kept = int(capture.read(capture.hist_step))
             if kept > self._hist_written:
