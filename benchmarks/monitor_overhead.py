@@ -1,9 +1,10 @@
 """What GradientMonitor costs: epoch time of the reference MLP, side by side.
 
 The reference MLP (784 -> 256 -> 64 -> 10, krf.ReLU, Adam, batch 128) trains
-on generated data under five settings, in one process:
+on generated data under these settings, in one process:
 
-* ``none``: no monitor (the baseline);
+* ``none``: no monitor (the baseline), and ``none (control)``, a second
+  unmonitored model timed like the others, to show the measurement's noise;
 * ``monitor defaults``: ``GradientMonitor(log_dir)``;
 * ``monitor every step``: ``GradientMonitor(log_dir, update_freq=1)``;
 * ``probe every step`` / ``probe every 50``: the usual workaround, a callback
@@ -11,13 +12,16 @@ on generated data under five settings, in one process:
   ``tf.GradientTape`` forward and backward pass in ``on_train_batch_end`` and
   writes each layer's norm with an eager ``tf.summary.scalar``.
 
-Each setting trains its own model, one epoch per ``fit`` call: one untimed
-round first (it traces), then ``--rounds`` rounds with the settings
-interleaved (alternating order) so that background load hits them alike. An
-epoch's time runs from the start of its second batch (a monitored ``fit``
-retraces the train step in its first) to the end of ``on_epoch_end``. The
-table shows the median epoch time and its ratio to ``none``, and the fastest
-epoch and its ratio (less sensitive to other processes on a shared machine).
+Each setting trains its own model, one epoch per ``fit`` call. After one
+untimed epoch of every setting (tracing), each of ``--rounds`` rounds runs,
+for every setting in turn, an epoch of ``none`` and then an epoch of the
+setting: the ratio of the two is the setting's overhead for that round, and
+the table shows the median over the rounds (wall clock, and CPU time of the
+process). Pairing adjacent epochs cancels most of the drift of a shared
+machine's load; the load average is printed with the table. An epoch's time
+runs from the start of its second batch (a monitored ``fit`` retraces the
+train step in its first, and its garbage is collected) to the end of
+``on_epoch_end``.
 
 Usage::
 
@@ -28,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -68,7 +73,9 @@ class StartClock(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch == 1:
+            gc.collect()  # not the garbage of the first batch's tracing
             self.start = time.perf_counter()
+            self.start_cpu = time.process_time()
 
 
 class StopClock(keras.callbacks.Callback):
@@ -76,6 +83,7 @@ class StopClock(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.stop = time.perf_counter()
+        self.stop_cpu = time.process_time()
 
 
 class ProbeBatchNorms(keras.callbacks.Callback):
@@ -108,7 +116,12 @@ class ProbeBatchNorms(keras.callbacks.Callback):
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10, help="timed epochs per setting")
-    parser.add_argument("--samples", type=int, default=12800, help="examples per epoch")
+    parser.add_argument("--samples", type=int, default=25600, help="examples per epoch")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also time update_freq 10, 25, 100, 1000 and dead_units=False (choosing defaults)",
+    )
     args = parser.parse_args(argv)
 
     warnings.simplefilter("ignore", krf.GradientWarning)  # checked, just not printed
@@ -119,52 +132,65 @@ def main(argv=None) -> dict:
     probe = x[:128], y[:128]
     settings = {
         "none": [],
+        "none (control)": [],  # a second unmonitored model: the noise of the pairing
         "monitor defaults": [krf.GradientMonitor(os.path.join(log_root, "defaults"))],
         "monitor every step": [krf.GradientMonitor(os.path.join(log_root, "every"), update_freq=1)],
         "probe every step": [ProbeBatchNorms(os.path.join(log_root, "p1"), *probe, every=1)],
         "probe every 50": [ProbeBatchNorms(os.path.join(log_root, "p50"), *probe, every=50)],
     }
+    if args.sweep:
+        for freq in (10, 25, 100, 1000):
+            settings[f"monitor update_freq={freq}"] = [
+                krf.GradientMonitor(os.path.join(log_root, f"f{freq}"), update_freq=freq)
+            ]
+        settings["monitor dead_units=False"] = [
+            krf.GradientMonitor(os.path.join(log_root, "nodead"), dead_units=False)
+        ]
     names = list(settings)
     models = {}
     for name in names:
         keras.utils.set_random_seed(0)
         models[name] = build_model()
+
+    def epoch(name):
+        start, stop = StartClock(), StopClock()
+        models[name].fit(
+            x, y, batch_size=128, epochs=1, callbacks=[start, *settings[name], stop], verbose=0
+        )
+        return stop.stop - start.start, stop.stop_cpu - start.start_cpu
+
+    for name in names:  # trace everything once, untimed
+        epoch(name)
     times = {name: [] for name in names}
-    for round_ in range(-1, args.rounds):  # round -1 traces everything once, untimed
-        for name in names if round_ % 2 else names[::-1]:
-            start, stop = StartClock(), StopClock()
-            models[name].fit(
-                x,
-                y,
-                batch_size=128,
-                epochs=1,
-                callbacks=[start, *settings[name], stop],
-                verbose=0,
-            )
-            if round_ >= 0:
-                times[name].append(stop.stop - start.start)
+    paired = {name: [] for name in names}  # (wall, cpu) ratios to the epoch of "none" just before
+    others = names[1:]
+    for round_ in range(args.rounds):
+        for name in others if round_ % 2 else others[::-1]:
+            base = epoch("none")
+            this = epoch(name)
+            times["none"].append(base[0])
+            times[name].append(this[0])
+            paired[name].append((this[0] / base[0], this[1] / base[1]))
 
     steps = -(-args.samples // 128) - 1
+    load = ", ".join(f"{a:.1f}" for a in os.getloadavg())
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs ({_cpu_name()}), Python "
         f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}. "
-        f"Time of {steps} steps (batch 128) per epoch, median of {args.rounds} epochs per "
-        "setting, settings interleaved."
+        f"Epoch = {steps} steps of batch 128; {args.rounds} epochs per setting, each right "
+        f"after an epoch of 'none'. Load average at the end: {load}."
     )
-    base = statistics.median(times["none"])
-    base_min = min(times["none"])
     print(
-        "| setting | median epoch (s) | ratio to none | fastest epoch (s) | ratio to none |\n"
-        "|---|---|---|---|---|"
+        "| setting | median epoch (s) | median ratio to the paired 'none' epoch "
+        "| same, in CPU time |\n|---|---|---|---|"
     )
+    print(f"| none | {statistics.median(times['none']):.3f} | 1 | 1 |")
     result = {}
-    for name in names:
-        median, fastest = statistics.median(times[name]), min(times[name])
-        result[name] = median / base
-        print(
-            f"| {name} | {median:.3f} | {median / base:.3f} | {fastest:.3f} | "
-            f"{fastest / base_min:.3f} |"
-        )
+    for name in others:
+        wall = statistics.median(r[0] for r in paired[name])
+        cpu = statistics.median(r[1] for r in paired[name])
+        result[name] = wall
+        print(f"| {name} | {statistics.median(times[name]):.3f} | {wall:.3f} | {cpu:.3f} |")
     return result
 
 

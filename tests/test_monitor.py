@@ -131,14 +131,18 @@ def test_update_freq_and_a_model_trained_before_without_the_monitor(tmp_path):
     assert monitor.step == 12
 
 
-def test_functional_model_with_frozen_and_weightless_layers(tmp_path):
+def test_functional_model_with_frozen_weightless_and_nested_layers(tmp_path):
     keras.utils.set_random_seed(3)
     x, y = data()
+    block = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(3, name="inner"), krf.ReLU(name="inner_relu")],
+        name="block",
+    )
     inputs = keras.Input((6,))
     h = keras.layers.Dense(5, name="frozen")(inputs)
     h = krf.LeakyReLU(name="leaky")(h)
     h = keras.layers.Dropout(0.0, name="no_weights")(h)
-    outputs = keras.layers.Dense(2, name="head")(h)
+    outputs = keras.layers.Dense(2, name="head")(block(h))
     model = keras.Model(inputs, outputs)
     model.get_layer("frozen").trainable = False
     fit(model, x, y, krf.GradientMonitor(tmp_path, update_freq=1))
@@ -146,9 +150,41 @@ def test_functional_model_with_frozen_and_weightless_layers(tmp_path):
     assert {t for t in logged if t.startswith("grad_norm/")} == {
         "grad_norm/global",
         "grad_norm/head",
+        "grad_norm/block/inner",
     }
-    assert set(logged["dead_fraction/leaky"]) == {1, 2, 3, 4}
+    assert {t for t in logged if t.startswith("dead_fraction/")} == {
+        "dead_fraction/leaky",
+        "dead_fraction/block/inner_relu",
+    }
     check_against_tape(logged, model, x, y, range(1, 5))
+
+
+def test_embedding_gradients_count_repeated_rows_once(tmp_path):
+    """An Embedding's gradient is an IndexedSlices with repeated rows: summed, then normed."""
+    keras.utils.set_random_seed(12)
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 4, (N, 5))  # 5 lookups among 4 rows: rows repeat in every batch
+    y = rng.standard_normal((N, 2)).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Embedding(4, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    fit(model, x, y, krf.GradientMonitor(tmp_path, update_freq=1))
+    logged = read_scalars(tmp_path)
+    embedding = model.layers[0]
+    for step in range(1, 5):
+        b = slice((step - 1) * BATCH, step * BATCH)
+        with tf.GradientTape() as tape:
+            loss = keras.losses.MeanSquaredError()(y[b], model(x[b], training=True))
+        grad = tape.gradient(loss, embedding.embeddings)
+        assert isinstance(grad, tf.IndexedSlices)
+        dense = tf.convert_to_tensor(grad)  # TensorFlow's own densification
+        expected = np.sqrt(np.sum(np.square(np.float64(dense))))
+        assert logged[f"grad_norm/{embedding.path}"][step] == pytest.approx(expected, rel=1e-5)
 
 
 class Subclassed(keras.Model):

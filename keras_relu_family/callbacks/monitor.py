@@ -62,8 +62,8 @@ class GradientMonitor(keras.callbacks.Callback):
             `True`; with `False` the layers run unchanged.
 
     Warnings (``GradientWarning``) name the layer, the norm and the step, at
-    most once per layer per epoch, for every step the optimizer applied, not
-    only the logged ones.
+    most once per layer per epoch; the thresholds are checked on the logged
+    steps (``update_freq=1`` checks every step).
 
     Example:
 
