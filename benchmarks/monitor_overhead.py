@@ -23,10 +23,15 @@ runs from the start of its second batch (a monitored ``fit`` retraces the
 train step in its first, and its garbage is collected) to the end of
 ``on_epoch_end``.
 
+A second table times the in-graph part alone, much less noisily: the
+compiled train functions of an unmonitored model, a second one (control) and
+two models whose monitor left its hooks in place, called directly one after
+the other in a rotating order, ``--calls`` times each.
+
 Usage::
 
     python benchmarks/monitor_overhead.py                # the table in docs/monitor.md
-    python benchmarks/monitor_overhead.py --rounds 2 --samples 2560   # a quick look
+    python benchmarks/monitor_overhead.py --rounds 2 --samples 2560 --calls 100  # a quick look
 """
 
 from __future__ import annotations
@@ -113,10 +118,54 @@ class ProbeBatchNorms(keras.callbacks.Callback):
         self.writer.flush()
 
 
+class HooksStay(krf.GradientMonitor):
+    """A monitor that leaves its hooks in the train function after fit (for timing them)."""
+
+    def on_train_end(self, logs=None):
+        pass
+
+
+def time_train_steps(x, y, calls: int, log_root: str) -> None:
+    """The in-graph part alone: train functions called directly, alternating call by call."""
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(128).repeat()
+    settings = {
+        "none": [],
+        "none (control)": [],
+        "monitor hooks, dead_units=False": [
+            HooksStay(os.path.join(log_root, "h0"), dead_units=False)
+        ],
+        "monitor hooks, dead_units=True": [HooksStay(os.path.join(log_root, "h1"))],
+    }
+    functions, iterators = {}, {}
+    for name, callbacks in settings.items():
+        keras.utils.set_random_seed(0)
+        model = build_model()
+        model.fit(data, steps_per_epoch=3, epochs=1, shuffle=False, callbacks=callbacks, verbose=0)
+        functions[name], iterators[name] = model.train_function, iter(data)
+    times = {name: [] for name in settings}
+    names = list(settings)
+    for call in range(calls):
+        for name in names[call % len(names) :] + names[: call % len(names)]:  # rotate
+            start = time.perf_counter()
+            functions[name](iterators[name])
+            times[name].append(time.perf_counter() - start)
+    base = statistics.median(times["none"])
+    print(
+        f"\nIn-graph cost: one train step, the compiled train functions called directly in "
+        f"turn (rotating the order), median of {calls} calls each (no logging: the hooks "
+        "and probes only).\n"
+        "| setting | median step (ms) | ratio to none |\n|---|---|---|"
+    )
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median * 1000:.3f} | {median / base:.3f} |")
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10, help="timed epochs per setting")
     parser.add_argument("--samples", type=int, default=25600, help="examples per epoch")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per in-graph timing")
     parser.add_argument(
         "--sweep",
         action="store_true",
@@ -125,6 +174,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     warnings.simplefilter("ignore", krf.GradientWarning)  # checked, just not printed
+    tf.get_logger().setLevel("ERROR")  # many models in one process: retracing notes
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.samples, 784), dtype=np.float32)
     y = rng.integers(0, 10, args.samples)
@@ -191,6 +241,7 @@ def main(argv=None) -> dict:
         cpu = statistics.median(r[1] for r in paired[name])
         result[name] = wall
         print(f"| {name} | {statistics.median(times[name]):.3f} | {wall:.3f} | {cpu:.3f} |")
+    time_train_steps(x, y, args.calls, log_root)
     return result
 
 

@@ -296,3 +296,28 @@ def test_overflowed_steps_are_counted_not_logged(tmp_path, mixed_precision):
     applied = [s for s in range(1, 25) if counts[s] == counts[s - 1]]
     assert sorted(logged["grad_norm/global"]) == applied  # the skipped steps log no norm
     check_against_tape(logged, model, x, y, applied, rtol=1e-3)
+
+
+def test_a_fit_that_raised_leaves_no_double_hooks_and_freezing_between_fits(tmp_path):
+    keras.utils.set_random_seed(13)
+    x, y = data()
+    model = mlp("again")
+    monitor = krf.GradientMonitor(tmp_path, update_freq=1)
+
+    class Boom(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                raise RuntimeError("boom")
+
+    model.compile(loss="mse", optimizer=keras.optimizers.SGD(0.0))
+    with pytest.raises(RuntimeError, match="boom"):  # on_train_end never runs
+        model.fit(x, y, batch_size=BATCH, shuffle=False, callbacks=[monitor, Boom()], verbose=0)
+    assert "apply" in vars(model.optimizer)  # the hooks were left behind
+    frozen = model.layers[0]
+    frozen.trainable = False  # other variables to watch: a new capture, same optimizer
+    model.fit(x, y, batch_size=BATCH, shuffle=False, callbacks=[monitor], verbose=0)
+    assert "apply" not in vars(model.optimizer) and "update_step" not in vars(model.optimizer)
+    logged = read_scalars(tmp_path)
+    assert sorted(logged["grad_norm/global"]) == [3, 4, 5, 6]  # 2 steps ran before the error
+    assert f"grad_norm/{frozen.path}" not in logged
+    check_against_tape(logged, model, x, y, [3, 4, 5, 6], step_batch=lambda s: s - 3)

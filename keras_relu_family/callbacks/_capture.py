@@ -34,49 +34,7 @@ import keras
 import tensorflow as tf
 
 from keras_relu_family.callbacks._dead_units import dead_fraction
-
-
-def _state(initial_value, name: str) -> tf.Variable:
-    return tf.Variable(
-        initial_value,
-        trainable=False,
-        name=f"krf_gradient_monitor_{name}",
-        synchronization=tf.VariableSynchronization.ON_READ,
-        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-    )
-
-
-def _set(variable, index, value):
-    """``variable[index] = value``, in replica context too (where scatters are refused)."""
-    if isinstance(variable, tf.distribute.DistributedValues):
-        variable.assign(tf.tensor_scatter_nd_update(variable.read_value(), [index], [value]))
-    else:
-        variable.scatter_nd_update([index], [value])
-
-
-def half_square(gradient, num_rows=None) -> tf.Tensor:
-    """Half the squared L2 norm of ``gradient``, in float32 (one fused op, ``tf.nn.l2_loss``).
-
-    Past float32's range (a norm above about 2.6e19) it is ``inf``.
-    """
-    if isinstance(gradient, tf.IndexedSlices):  # e.g. Embedding: sum duplicate rows first
-        gradient = tf.math.unsorted_segment_sum(gradient.values, gradient.indices, num_rows)
-    return tf.nn.l2_loss(tf.cast(gradient, tf.float32))
-
-
-def _count_updates(grads, trainable_variables) -> int | None:
-    """How many ``update_step`` calls per device ``apply(grads, variables)`` makes."""
-    if trainable_variables is None:
-        return None
-    return sum(
-        g is not None and not getattr(v, "overwrite_with_gradient", False)
-        for g, v in zip(grads, trainable_variables, strict=False)
-    )
-
-
-def layer_path(variable_path: str) -> str:
-    """``"sequential/dense/kernel"`` -> ``"sequential/dense"``."""
-    return variable_path.rsplit("/", 1)[0] if "/" in variable_path else variable_path
+from keras_relu_family.callbacks._ops import count_updates, half_square, layer_path, set_row, state
 
 
 class GradientCapture:
@@ -105,14 +63,15 @@ class GradientCapture:
         self.dead_layers = list(dead_layers)
         self.variables = None  # known once apply() is traced (see prepare)
         with self.strategy.scope():
-            self.steps = _state(tf.constant(first_step, tf.int64), "steps")
-            self.applied_step = _state(tf.zeros([self.ring], tf.int64), "applied_step")
-            self.overflow_total = _state(tf.constant(0, tf.int64), "overflow_total")
-            self.overflows = _state(tf.zeros([self.ring], tf.int64), "overflows")
-            self.dead = _state(tf.zeros([self.ring, max(len(self.dead_layers), 1)]), "dead")
-            self.hist_step = _state(tf.constant(0, tf.int64), "hist_step")
+            self.steps = state(tf.constant(first_step, tf.int64), "steps")
+            self.applied_step = state(tf.zeros([self.ring], tf.int64), "applied_step")
+            self.overflow_total = state(tf.constant(0, tf.int64), "overflow_total")
+            self.overflows = state(tf.zeros([self.ring], tf.int64), "overflows")
+            self.dead = state(tf.zeros([self.ring, max(len(self.dead_layers), 1)]), "dead")
+            self.hist_step = state(tf.constant(0, tf.int64), "hist_step")
         self._dead_index = {id(layer): j for j, (layer, _, _) in enumerate(self.dead_layers)}
         self._saved = {}
+        self._armed = False
         self._pending = {}
         self._expected = None
         with self.strategy.scope():
@@ -146,9 +105,9 @@ class GradientCapture:
                 self.layer_paths.append(layer_path(v.path))
         self.segments = [self.layer_paths.index(layer_path(v.path)) for v in variables]
         with tf.init_scope(), self.strategy.scope():  # eager, even inside the trace
-            self.halves = _state(tf.zeros([self.ring, max(len(variables), 1)]), "halves")
+            self.halves = state(tf.zeros([self.ring, max(len(variables), 1)]), "halves")
             self.hist = [
-                _state(tf.zeros(v.shape, tf.float32), f"hist_{i}")
+                state(tf.zeros(v.shape, tf.float32), f"hist_{i}")
                 for i, v in enumerate(variables)
                 if self.histogram_freq
             ]
@@ -185,19 +144,24 @@ class GradientCapture:
     def install(self) -> None:
         """Wraps the optimizer's ``apply`` and ``update_step`` (undone by ``uninstall``)."""
         self.uninstall()
+        self._armed = True
         updater = self.inner if self.inner is not None else self.outer
         for obj, name, make in (
             (self.outer, "apply", self._make_apply),
             (updater, "update_step", self._make_update_step),
         ):
-            self._saved[(id(obj), name)] = (obj, name, vars(obj).get(name))
-            setattr(obj, name, make(getattr(obj, name)))
+            hook = make(getattr(obj, name))
+            self._saved[(id(obj), name)] = (obj, name, vars(obj).get(name), hook)
+            setattr(obj, name, hook)
 
     def uninstall(self) -> None:
-        for obj, name, previous in self._saved.values():
+        """Restores the optimizer's methods; a hook someone wrapped again just goes quiet."""
+        self._armed = False
+        for obj, name, previous, hook in self._saved.values():
+            if vars(obj).get(name) is not hook:
+                continue  # wrapped again on top of ours (another monitor): leave the chain
             if previous is None:
-                if name in vars(obj):
-                    delattr(obj, name)
+                delattr(obj, name)
             else:
                 setattr(obj, name, previous)
         self._saved = {}
@@ -212,6 +176,8 @@ class GradientCapture:
 
     def _make_apply(self, original):
         def apply(grads, trainable_variables=None):
+            if not self._armed:
+                return original(grads, trainable_variables)
             self.prepare(
                 self.model.trainable_variables
                 if trainable_variables is None
@@ -219,7 +185,7 @@ class GradientCapture:
             )
             self.steps.assign_add(1)
             self._pending = {}
-            self._expected = expected = _count_updates(grads, trainable_variables)
+            self._expected = expected = count_updates(grads, trainable_variables)
             if self.inner is None:
                 result = original(grads, trainable_variables)
             else:
@@ -228,7 +194,7 @@ class GradientCapture:
                 after = tf.convert_to_tensor(self.inner.iterations)
                 self.overflow_total.assign_add(tf.cast(tf.equal(after, before), tf.int64))
                 step = self.steps.read_value()
-                _set(self.overflows, [self._slot(step - 1)], self.overflow_total.read_value())
+                set_row(self.overflows, [self._slot(step - 1)], self.overflow_total.read_value())
             left = {device: len(rows) for device, rows in self._pending.items() if rows}
             self._expected = None
             if left:
@@ -243,6 +209,8 @@ class GradientCapture:
 
     def _make_update_step(self, original):
         def update_step(gradient, variable, learning_rate):
+            if not self._armed:
+                return original(gradient, variable, learning_rate)
             where = self._where.get(id(variable))
             if where is None:
                 raise RuntimeError(
@@ -306,4 +274,4 @@ class GradientCapture:
         fraction = dead_fraction(inputs, outputs, self.dead_layers[j][2])
         # The step counter moves later, in apply: this forward pass is step steps + 1.
         slot = self._slot(self.steps.read_value()) if self.ring > 1 else 0
-        _set(self.dead, [slot, j], fraction)
+        set_row(self.dead, [slot, j], fraction)

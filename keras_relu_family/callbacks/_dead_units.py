@@ -36,10 +36,15 @@ def find_rectifiers(model) -> list:
 
 
 def dead_fraction(inputs, outputs, rule: str) -> tf.Tensor:
-    """The fraction of last-axis units that did not fire anywhere in the (global) batch."""
-    silent = tf.equal(outputs, 0) if rule == "output" else tf.less(inputs, 0)
-    rank = silent.shape.rank
-    dead = tf.reduce_all(silent, axis=list(range(rank - 1))) if rank > 1 else silent
+    """The fraction of last-axis units that did not fire anywhere in the (global) batch.
+
+    One pass over the activations: a unit never fired when the largest output
+    is 0 (ReLU, ReLU6: outputs are >= 0) or the largest input is negative (the
+    leaky family).
+    """
+    values = outputs if rule == "output" else inputs
+    top = tf.reduce_max(values, axis=list(range(values.shape.rank - 1)))
+    dead = tf.equal(top, 0) if rule == "output" else tf.less(top, 0)
     context = tf.distribute.get_replica_context()
     if context is not None and context.num_replicas_in_sync > 1:
         # Dead in the global batch: dead on every replica's share of it.

@@ -123,10 +123,16 @@ class GradientMonitor(keras.callbacks.Callback):
             self._open_writer()
             self._write_scalars = self._write_histograms = None
         iterations = int(tf.convert_to_tensor(model.optimizer.iterations).numpy())
+        previous = self._capture
         if self._reusable(model):  # a later fit(): keep the buffers and compiled writers
-            self._capture.catch_up(iterations)
+            previous.catch_up(iterations)
         else:
-            first = iterations if self._capture is None else max(iterations, self.step)
+            first = iterations
+            if previous is not None:
+                previous.uninstall()  # left installed if the last fit() raised
+                previous.detach_probes()
+                if previous.model is model:
+                    first = max(iterations, self.step)
             self._capture = self._new_capture(model, first)
             self._write_scalars = self._write_histograms = None  # once the variables are known
         self._capture.install()
