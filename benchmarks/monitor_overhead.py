@@ -25,8 +25,10 @@ train step in its first, and its garbage is collected) to the end of
 
 A second table times the in-graph part alone, much less noisily: the
 compiled train functions of an unmonitored model, a second one (control) and
-two models whose monitor left its hooks in place, called directly one after
-the other in a rotating order, ``--calls`` times each.
+models whose monitor left its hooks in place, called directly one after the
+other in a rotating order, ``--calls`` times each. A third times the logging
+itself: one drain of those monitors (the callback's work every ``update_freq``
+steps, or every 16 when logging more often), per train step.
 
 Usage::
 
@@ -135,6 +137,9 @@ def time_train_steps(x, y, calls: int, log_root: str) -> None:
             HooksStay(os.path.join(log_root, "h0"), dead_units=False)
         ],
         "monitor hooks, dead_units=True": [HooksStay(os.path.join(log_root, "h1"))],
+        "monitor hooks, update_freq=1 (16-row ring)": [
+            HooksStay(os.path.join(log_root, "h2"), update_freq=1)
+        ],
     }
     functions, iterators = {}, {}
     for name, callbacks in settings.items():
@@ -150,6 +155,12 @@ def time_train_steps(x, y, calls: int, log_root: str) -> None:
             functions[name](iterators[name])
             times[name].append(time.perf_counter() - start)
     base = statistics.median(times["none"])
+    drains = {}
+    for label, name in (
+        ("monitor defaults (update_freq=50)", "monitor hooks, dead_units=True"),
+        ("monitor every step (update_freq=1)", "monitor hooks, update_freq=1 (16-row ring)"),
+    ):
+        drains[label] = time_drain(settings[name][0], functions[name], iterators[name], calls)
     print(
         f"\nIn-graph cost: one train step, the compiled train functions called directly in "
         f"turn (rotating the order), median of {calls} calls each (no logging: the hooks "
@@ -159,6 +170,36 @@ def time_train_steps(x, y, calls: int, log_root: str) -> None:
     for name, values in times.items():
         median = statistics.median(values)
         print(f"| {name} | {median * 1000:.3f} | {median / base:.3f} |")
+    print(
+        "\nLogging cost: one drain (read the step, one compiled call that writes every tag "
+        "of the logged steps, the threshold checks), median of max(calls / steps between "
+        "drains, 20) drains.\n"
+        "| setting | steps written per drain | median drain (ms) | per train step (ms) "
+        "| ratio to a step of none |\n|---|---|---|---|---|"
+    )
+    for name, (rows, period, median) in drains.items():
+        per_step = median / period
+        print(
+            f"| {name} | {rows} | {median * 1000:.3f} "
+            f"| {per_step * 1000:.4f} | {per_step / base:.4f} |"
+        )
+
+
+def time_drain(monitor, function, iterator, calls: int):
+    """Median time of one drain of ``monitor``: (logged steps per drain, period, seconds)."""
+    period = monitor._period  # steps between drains
+    rows = period // monitor.update_freq
+    for _ in range(-monitor.step % period):  # end each period on a logged step
+        function(iterator)
+    times = []
+    for _ in range(max(calls // period, 20)):
+        for _ in range(period):
+            function(iterator)
+        monitor._drained = monitor.step - period  # as if the last drain was a period ago
+        start = time.perf_counter()
+        monitor._drain()
+        times.append(time.perf_counter() - start)
+    return rows, period, statistics.median(times)
 
 
 def main(argv=None) -> dict:
