@@ -15,6 +15,11 @@ installed as instance attributes on the model's optimizer while a
   across replicas, averaged over ``gradient_accumulation_steps`` and clipped.
   The hook stores half that gradient's squared L2 norm.
 
+What a traced step does depends on ``mode`` at trace time: ``COUNT`` only
+counts the step (and loss-scale overflows), ``FULL`` captures everything. The
+monitor keeps one train function of each and picks, before each execution,
+the full one only when the execution holds a logged step.
+
 Step ``s`` writes row ``(s - 1) % ring`` of the buffers, so the
 ``steps_per_execution`` steps of one compiled call all stay readable until the
 callback drains them. Nothing here runs an extra forward or backward pass, and
@@ -35,6 +40,10 @@ import tensorflow as tf
 
 from keras_relu_family.callbacks._dead_units import dead_fraction
 from keras_relu_family.callbacks._ops import count_updates, half_square, layer_path, set_row, state
+
+# What a train step traced with the hooks does: nothing, count the step (and loss-scale
+# overflows), or capture everything (norms, dead units, histograms) for a logged step.
+OFF, COUNT, FULL = "off", "count", "full"
 
 
 class GradientCapture:
@@ -71,7 +80,7 @@ class GradientCapture:
             self.hist_step = state(tf.constant(0, tf.int64), "hist_step")
         self._dead_index = {id(layer): j for j, (layer, _, _) in enumerate(self.dead_layers)}
         self._saved = {}
-        self._armed = False
+        self.mode = OFF
         self._pending = {}
         self._expected = None
         with self.strategy.scope():
@@ -144,7 +153,6 @@ class GradientCapture:
     def install(self) -> None:
         """Wraps the optimizer's ``apply`` and ``update_step`` (undone by ``uninstall``)."""
         self.uninstall()
-        self._armed = True
         updater = self.inner if self.inner is not None else self.outer
         for obj, name, make in (
             (self.outer, "apply", self._make_apply),
@@ -156,7 +164,7 @@ class GradientCapture:
 
     def uninstall(self) -> None:
         """Restores the optimizer's methods; a hook someone wrapped again just goes quiet."""
-        self._armed = False
+        self.mode = OFF
         for obj, name, previous, hook in self._saved.values():
             if vars(obj).get(name) is not hook:
                 continue  # wrapped again on top of ours (another monitor): leave the chain
@@ -176,25 +184,28 @@ class GradientCapture:
 
     def _make_apply(self, original):
         def apply(grads, trainable_variables=None):
-            if not self._armed:
+            mode = self.mode  # read while tracing: it selects what the traced step does
+            if mode == OFF:
                 return original(grads, trainable_variables)
-            self.prepare(
-                self.model.trainable_variables
-                if trainable_variables is None
-                else trainable_variables
-            )
             self.steps.assign_add(1)
-            self._pending = {}
-            self._expected = expected = count_updates(grads, trainable_variables)
+            expected = None
+            if mode == FULL:
+                variables = trainable_variables
+                self.prepare(self.model.trainable_variables if variables is None else variables)
+                self._pending = {}
+                expected = count_updates(grads, trainable_variables)
+            self._expected = expected
             if self.inner is None:
                 result = original(grads, trainable_variables)
-            else:
+            else:  # count the steps the loss scale optimizer skips, logged or not
                 before = tf.convert_to_tensor(self.inner.iterations)
                 result = original(grads, trainable_variables)
                 after = tf.convert_to_tensor(self.inner.iterations)
                 self.overflow_total.assign_add(tf.cast(tf.equal(after, before), tf.int64))
-                step = self.steps.read_value()
-                set_row(self.overflows, [self._slot(step - 1)], self.overflow_total.read_value())
+                if mode == FULL:
+                    step = self.steps.read_value()
+                    total = self.overflow_total.read_value()
+                    set_row(self.overflows, [self._slot(step - 1)], total)
             left = {device: len(rows) for device, rows in self._pending.items() if rows}
             self._expected = None
             if left:
@@ -209,7 +220,7 @@ class GradientCapture:
 
     def _make_update_step(self, original):
         def update_step(gradient, variable, learning_rate):
-            if not self._armed:
+            if self.mode != FULL:
                 return original(gradient, variable, learning_rate)
             where = self._where.get(id(variable))
             if where is None:
@@ -266,7 +277,7 @@ class GradientCapture:
 
     def _probe(self, layer, inputs, outputs):
         """Stores a rectifier's dead fraction (replica context, training forward pass)."""
-        if not isinstance(inputs, tf.Tensor):  # symbolic Keras tensors: nothing to measure
+        if self.mode != FULL or not isinstance(inputs, tf.Tensor):  # not symbolic tensors
             return
         j = self._dead_index.get(id(layer))
         if j is None:

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from keras_relu_family.callbacks import _summaries, _validation
-from keras_relu_family.callbacks._capture import GradientCapture
+from keras_relu_family.callbacks._capture import COUNT, FULL, GradientCapture
 from keras_relu_family.callbacks._dead_units import find_rectifiers
 
 DRAIN_STEPS = 16  # the fewest steps between two drains, unless update_freq is larger
@@ -137,7 +137,14 @@ class GradientMonitor(keras.callbacks.Callback):
             self._write_scalars = self._write_histograms = None  # once the variables are known
         self._capture.install()
         self._capture.attach_probes()
-        model.make_train_function(force=True)  # retrace with the hooks in place
+        # Two train functions, each traced (on its first call) with the hooks in one mode:
+        # a full capture for the executions that hold a logged step, a step count for the
+        # others, so that unlogged steps pay one op.
+        self._functions = {}
+        for mode in (COUNT, FULL):
+            model.make_train_function(force=True)
+            self._functions[mode] = model.train_function
+        self._per_call = max(int(getattr(model, "steps_per_execution", 1) or 1), 1)
         self._drained = self._epoch_start = self.step
         self._hist_written = int(self._capture.read(self._capture.hist_step))
         self._broken = False
@@ -147,9 +154,12 @@ class GradientMonitor(keras.callbacks.Callback):
         self._epoch_start = self._drained
 
     def on_train_batch_begin(self, batch, logs=None):
-        # ``batch`` steps ran this epoch; read the step counter only when a log is due.
-        if self._epoch_start + batch >= self._next_due():
+        done = self._epoch_start + batch  # steps so far; the counter is read only to log
+        if done >= self._next_due():
             self._drain()
+        mode = FULL if self._logs_within(done, done + self._per_call) else COUNT
+        self._capture.mode = mode  # read when the function traces (first call, shapes)
+        self.model.train_function = self._functions[mode]
 
     def on_epoch_end(self, epoch, logs=None):
         self._drain()
@@ -208,6 +218,13 @@ class GradientMonitor(keras.callbacks.Callback):
             and [id(d[0]) for d in capture.dead_layers]
             == [id(d[0]) for d in self._dead_layers(model)]
         )
+
+    def _logs_within(self, after: int, upto: int) -> bool:
+        """Whether a step in ``after + 1 .. upto`` is logged (scalars or histograms)."""
+        freqs = (
+            (self.update_freq, self.histogram_freq) if self.histogram_freq else (self.update_freq,)
+        )
+        return any(upto // freq > after // freq for freq in freqs)
 
     def _next_due(self) -> int:
         """The step after which the next drain is due."""
