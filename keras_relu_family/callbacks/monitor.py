@@ -102,6 +102,7 @@ class GradientMonitor(keras.callbacks.Callback):
         freq = self.update_freq
         self._period = freq if freq >= DRAIN_STEPS else -(-DRAIN_STEPS // freq) * freq
         self._capture = None
+        self._functions = {}
         self._writer = None
         self._drained = 0
         self._hist_written = 0
@@ -139,11 +140,13 @@ class GradientMonitor(keras.callbacks.Callback):
         self._capture.attach_probes()
         # Two train functions, each traced (on its first call) with the hooks in one mode:
         # a full capture for the executions that hold a logged step, a step count for the
-        # others, so that unlogged steps pay one op.
-        self._functions = {}
-        for mode in (COUNT, FULL):
-            model.make_train_function(force=True)
-            self._functions[mode] = model.train_function
+        # others, so that unlogged steps pay one op. A later fit with the same capture
+        # reuses them, traced already.
+        if self._functions.get("capture") is not self._capture:
+            self._functions = {"capture": self._capture}
+            for mode in (COUNT, FULL):
+                model.make_train_function(force=True)
+                self._functions[mode] = model.train_function
         self._per_call = max(int(getattr(model, "steps_per_execution", 1) or 1), 1)
         self._drained = self._epoch_start = self.step
         self._hist_written = int(self._capture.read(self._capture.hist_step))
