@@ -49,9 +49,9 @@ class GradientMonitor(keras.callbacks.Callback):
     Args:
         log_dir: Directory of the TensorBoard logs; the monitor writes to its
             ``train`` subdirectory.
-        update_freq: Log every this many training steps. Defaults to `50`,
-            measured to cost under 3% of an epoch of a small MLP
-            (``benchmarks/monitor_overhead.py``); `1` costs about 10-20%.
+        update_freq: Log every this many training steps. Defaults to `50`;
+            measured on the reference MLP (``benchmarks/monitor_overhead.py``)
+            it costs about 1% of a train step, and `1` about 6.5%.
         histogram_freq: Also write gradient histograms every this many
             training steps; `0` keeps no gradient copies at all. Defaults to `0`.
         vanishing_threshold: Warn when a layer's gradient norm falls below
