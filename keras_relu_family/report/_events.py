@@ -13,10 +13,11 @@ import re
 
 import numpy as np
 
+from keras_relu_family.callbacks._summaries import GLOBAL_TAG, OVERFLOW_TAG  # the writer's names
+
 GRAD_PREFIX = "grad_norm/"
 DEAD_PREFIX = "dead_fraction/"
-GLOBAL_TAG = "grad_norm/global"
-OVERFLOW_TAG = "grad_norm/overflow_steps"  # a count of skipped steps, not a norm
+# OVERFLOW_TAG counts the steps the loss scaler skipped: a count, not a norm.
 
 Series = tuple  # (steps, values): two 1-D numpy arrays of the same length
 
