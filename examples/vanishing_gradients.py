@@ -113,10 +113,11 @@ def plot(norms: dict, path: str, depth: int) -> None:
     ax = figure.add_subplot()
     from matplotlib import colormaps
 
-    palette = colormaps["tab20"].colors
+    # tab20's dark shades without its red and orange, which mark sigmoid and tanh.
+    palette = [colormaps["tab20"].colors[i] for i in (0, 4, 8, 10, 12, 14, 16, 18)]
     for k, (name, per_layer) in enumerate(norms.items()):
-        style = {"color": palette[(2 * k + 5) % len(palette)], "linewidth": 1.3}
-        style["linestyle"] = ("-", "--", ":")[k % 3]
+        style = {"color": palette[k % len(palette)], "linewidth": 1.4}
+        style["linestyle"] = ("-", "--", ":")[(k // len(palette)) % 3]
         if name in CLASSIC:
             style = {"color": {"sigmoid": "tab:red", "tanh": "tab:orange"}[name], "linewidth": 3}
         layers = np.arange(1, len(per_layer) + 1)
