@@ -1,42 +1,27 @@
-"""The reference MLP (784 -> 256 -> 64 -> 10, ReLU after each hidden layer), trained.
+"""The reference MLP (784 -> 256 -> 64 -> 10, ReLU after each hidden layer), trained and monitored.
 
-Trains on MNIST when ``keras.datasets.mnist`` can be downloaded, otherwise on
-scikit-learn's bundled handwritten digits resized to 28x28, and prints the
-test accuracy.
+Built from this package's layers, trained with Adam on MNIST when
+keras.datasets.mnist can be downloaded, otherwise on scikit-learn's bundled
+handwritten digits resized to 28x28 (a one-line message says so). Prints
+the test accuracy. A GradientMonitor writes every layer's gradient norm and
+each ReLU layer's dead fraction to <out>/logs/train, next to Keras's own
+TensorBoard logs (loss and accuracy). Look at them with
+
+    tensorboard --logdir runs/simple_net/logs
+    python -m keras_relu_family.report runs/simple_net/logs --output report.png
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from _data import load_images, parse, parser, write_results  # noqa: E402
 
 import keras_relu_family as krf  # noqa: E402
-
-
-def load_data(tiny: bool = False):
-    """(x_train, y_train), (x_test, y_test) as float32 28x28 images in [0, 1]."""
-    try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        print("Data: MNIST")
-        x_train, x_test = x_train / 255.0, x_test / 255.0
-    except Exception as error:  # no network: fall back to bundled data
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
-
-        print(f"MNIST unavailable ({type(error).__name__}); using scikit-learn's digits instead.")
-        digits = load_digits()
-        images = tf.image.resize(digits.images[..., None] / 16.0, (28, 28)).numpy()[..., 0]
-        x_train, x_test, y_train, y_test = train_test_split(
-            images, digits.target, test_size=0.25, random_state=0, stratify=digits.target
-        )
-    if tiny:
-        x_train, y_train, x_test, y_test = x_train[:256], y_train[:256], x_test[:128], y_test[:128]
-    return (x_train.astype("float32"), y_train), (x_test.astype("float32"), y_test)
 
 
 def build_model() -> keras.Model:
@@ -54,25 +39,46 @@ def build_model() -> keras.Model:
     )
 
 
-def main(argv=None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--tiny", action="store_true", help="a few hundred examples, for tests")
-    args = parser.parse_args(argv)
+def main(argv=None) -> dict:
+    p = parser(__doc__, "simple_net", epochs=5, tiny_epochs=1)
+    p.add_argument("--batch-size", type=int, default=128, help="(default: %(default)s)")
+    p.add_argument(
+        "--update-freq",
+        type=int,
+        default=10,
+        help="GradientMonitor logs every N training steps (default: %(default)s)",
+    )
+    args = parse(p, argv)
 
-    keras.utils.set_random_seed(0)
-    (x_train, y_train), (x_test, y_test) = load_data(args.tiny)
+    keras.utils.set_random_seed(args.seed)
+    (x_train, y_train), (x_test, y_test), data = load_images(args.data, args.tiny)
     model = build_model()
     model.compile(
         optimizer="adam",
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, verbose=2)
+    log_dir = os.path.join(args.out, "logs")
+    shutil.rmtree(log_dir, ignore_errors=True)  # a rerun must not mix with old events
+    callbacks = [
+        krf.GradientMonitor(log_dir, update_freq=1 if args.tiny else args.update_freq),
+        keras.callbacks.TensorBoard(log_dir, write_graph=False),
+    ]
+    model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=0.1,
+        callbacks=callbacks,
+        verbose=2,
+    )
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"Test accuracy: {accuracy:.4f}")
-    return float(accuracy)
+    print(f"TensorBoard logs: {log_dir} (tensorboard --logdir {log_dir})")
+    results = {"data": data, "epochs": args.epochs, "log_dir": log_dir, "test_accuracy": accuracy}
+    print(f"Results: {write_results(args.out, results)}")
+    return results
 
 
 if __name__ == "__main__":

@@ -1,0 +1,104 @@
+"""The documentation: the generated pages cover the registry and the examples; the code runs.
+
+``mkdocs build --strict`` itself runs in ``.ci/run``; these tests check what
+the build hook generates, and run the Python code blocks of the hand-written
+pages, so that a snippet that no longer works fails here rather than on a
+reader's machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+import keras_relu_family as krf
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+# Pages whose Python blocks run as they are (the report page's need a finished run).
+RUNNABLE = ["index.md", "getting-started.md", "concepts/gradients.md"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _hook(name: str):
+    spec = importlib.util.spec_from_file_location(
+        f"docs_hook_{name}", DOCS / "hooks" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generated():
+    """What the activation and example hooks add to the site.
+
+    The third hook, report_example, trains two networks (seconds); the docs
+    build in .ci/run runs it, and tests/test_report.py tests what it calls.
+    """
+    hooks = re.findall(r"^  - docs/hooks/(\w+)\.py$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    assert sorted(hooks) == ["activations", "examples", "report_example"]
+    files = {}
+    for name in ("activations", "examples"):
+        files.update(_hook(name).generated_files())
+    return files
+
+
+def test_one_section_per_activation_with_formula_and_plot(generated):
+    page = generated["activations.md"]
+    sections = re.findall(r"^## (\w+) \{#(\w+)\}$", page, re.M)
+    assert [name for _, name in sections] == krf.available()
+    for layer, name in sections:
+        spec = krf.REGISTRY[name]
+        assert layer == spec.layer.__name__
+        body = page.split(f"{{#{name}}}", 1)[1].split("\n## ", 1)[0]
+        assert spec.formula and spec.formula in body  # function and derivative, from the code
+        lines = spec.formula.splitlines()  # the function, then its derivative(s)
+        assert len(lines) >= 2 and any("'" in line or "d/dx" in line for line in lines[1:])
+        assert f"(img/activations/{name}.png)" in body
+        image = generated[f"img/activations/{name}.png"]
+        assert image[:8] == PNG and len(image) > 5_000
+        for _, url in spec.papers:
+            assert url in body
+    assert generated["img/activations/overview.png"][:8] == PNG
+
+
+def test_a_page_per_example(generated):
+    scripts = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.name[0] != "_")
+    assert len(scripts) == 6
+    for name in scripts:
+        page = generated[f"examples/{name}.md"]
+        assert page.startswith(f"# {name}.py") and "```python" in page
+        assert f"[{name}.py]({name}.md)" in generated["examples/index.md"]
+    assert "&lt;out&gt;/logs" in generated["examples/vanishing_gradients.md"]  # not an HTML tag
+
+
+def test_every_nav_page_exists_or_is_generated(generated):
+    nav = re.findall(
+        r":\s*(\S+\.md)\s*$|^\s*-\s*(\S+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M
+    )
+    pages = [a or b for a, b in nav]
+    assert "activations.md" in pages and "examples/index.md" in pages
+    for page in pages:
+        assert (DOCS / page).is_file() or page in generated, page
+
+
+@pytest.mark.parametrize("page", RUNNABLE)
+def test_python_blocks_run(page, tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
+    assert blocks, page
+    monkeypatch.chdir(tmp_path)  # GradientMonitor writes logs/ here
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for block in blocks:
+            exec(compile(block, f"{page} block", "exec"), {"__name__": "__docs__"})
+    # What the pages claim each print shows.
+    for line in printed.getvalue().splitlines():
+        assert "nan" not in line.lower(), line
+    if page == "concepts/gradients.md":
+        assert printed.getvalue().strip() == "7.0"
