@@ -1,7 +1,21 @@
-"""The shared ``tf.custom_gradient`` wrapper (see the package docstring)."""
+"""The shared ``tf.custom_gradient`` wrapper (see the package docstring).
+
+Inside a graph (``tf.function``, Keras ``fit``) the forward and the backward
+pass of every kernel each run as one XLA-compiled function
+(``jit_compile=True``), whether or not the caller compiles with XLA: XLA fuses
+the element-wise ops of each pass into a single loop over memory, which is
+what makes a hand-written gradient as fast as TensorFlow's fused C++ gradient
+kernels (a chain of separate TensorFlow ops reads and writes the whole tensor
+once per op). Eagerly the same Python functions run op by op. Set the
+environment variable ``KERAS_RELU_FAMILY_XLA=0`` (before the graph is traced) to
+run the ops unfused in graphs too, e.g. for a runtime without XLA.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+import platform
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -13,18 +27,30 @@ _HALF = (tf.float16, tf.bfloat16)
 class Kernel(NamedTuple):
     """A forward/backward pair.
 
+    ``forward(x, *params, **static)`` returns ``(y, saved)``;
+    ``backward(dy, *saved, *params, **static)`` returns the gradient with
+    respect to ``x`` followed by one element-wise gradient per parameter.
+
     ``exact_in_half`` marks kernels whose arithmetic is exact in any float
     dtype (comparisons and selects only); all others compute float16 and
     bfloat16 inputs in float32 and round once at the end.
+
+    ``saves_input`` says that ``saved`` starts with the input ``x`` itself,
+    ``saves_output`` that it goes on with the output ``y`` itself: the
+    wrapper then keeps the caller's tensor (in its own dtype) and the tensor
+    it returns, rather than copies that an XLA-compiled forward pass would
+    have to write out.
     """
 
     forward: Callable
     backward: Callable
     exact_in_half: bool = False
+    saves_input: bool = False
+    saves_output: bool = False
 
 
-def _compute_dtype(dtype: tf.DType) -> tf.DType:
-    return tf.float32 if dtype in _HALF else dtype
+def _compute_dtype(kernel: Kernel, dtype: tf.DType) -> tf.DType:
+    return tf.float32 if dtype in _HALF and not kernel.exact_in_half else dtype
 
 
 def _reduce_to(grad: tf.Tensor, param: tf.Tensor) -> tf.Tensor:
@@ -45,28 +71,114 @@ def _reduce_to(grad: tf.Tensor, param: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.reshape(grad, tf.shape(param)), param.dtype)
 
 
+def _shares_output(kernel: Kernel, dtype: tf.DType) -> bool:
+    """Whether the saved ``y`` is the returned tensor (not its float32 original)."""
+    return kernel.saves_output and _compute_dtype(kernel, dtype) == dtype
+
+
+def _forward(kernel: Kernel, static: dict, x, params, tensors):
+    """``(y, saved)``, leaving out of ``saved`` what :func:`apply` puts back."""
+    compute = _compute_dtype(kernel, x.dtype)
+    params = tuple(tf.cast(p, compute) for p in params)
+    y, saved = kernel.forward(tf.cast(x, compute), *params, **static, **tensors)
+    saved = saved[int(kernel.saves_input) + int(_shares_output(kernel, x.dtype)) :]
+    return tf.cast(y, x.dtype), tuple(saved)
+
+
+def _backward(kernel: Kernel, static: dict, dy, saved, params, tensors):
+    """``dx`` in ``dy``'s dtype and each parameter's gradient reduced to its shape and dtype."""
+    compute = _compute_dtype(kernel, dy.dtype)
+    cast_params = tuple(tf.cast(p, compute) for p in params)
+    if kernel.saves_input:
+        saved = (tf.cast(saved[0], compute),) + tuple(saved[1:])
+    grads = kernel.backward(tf.cast(dy, compute), *saved, *cast_params, **static, **tensors)
+    dx = tf.cast(grads[0], dy.dtype)
+    return (dx,) + tuple(_reduce_to(g, p) for g, p in zip(grads[1:], params, strict=True))
+
+
+@functools.cache
+def _platform_has_xla() -> bool:
+    # No XLA for TensorFlow's Metal plugin (the same test as Keras's model_supports_jit).
+    return not (
+        platform.system() == "Darwin"
+        and "arm" in platform.processor().lower()
+        and bool(tf.config.list_physical_devices("GPU"))
+    )
+
+
+def _xla_enabled() -> bool:
+    """Whether graphs run the kernels through XLA (see the module docstring)."""
+    if os.environ.get("KERAS_RELU_FAMILY_XLA", "1").strip().lower() in ("0", "false", "no"):
+        return False
+    return _platform_has_xla()
+
+
+# Below this many elements (static shape) a graph runs the ops unfused: a
+# launch of an XLA executable costs more than the passes it saves, and
+# graphs over small constant shapes (tests, tiny models) compile nothing.
+_XLA_MIN_ELEMENTS = 1 << 16
+
+
+def _small(x: tf.Tensor) -> bool:
+    return x.shape.is_fully_defined() and x.shape.num_elements() < _XLA_MIN_ELEMENTS
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(kernel: Kernel, static: dict) -> tuple:
+    """The XLA-compiled ``(forward, backward)`` of ``kernel`` for these static arguments."""
+    key = (kernel, tuple(sorted(static.items())))
+    if key not in _COMPILED:
+        jit = dict(jit_compile=True, autograph=False, reduce_retracing=True)
+        _COMPILED[key] = (
+            tf.function(
+                lambda x, params, tensors: _forward(kernel, static, x, params, tensors), **jit
+            ),
+            tf.function(
+                lambda dy, saved, params, tensors: _backward(
+                    kernel, static, dy, saved, params, tensors
+                ),
+                **jit,
+            ),
+        )
+    return _COMPILED[key]
+
+
 def apply(kernel: Kernel, x: tf.Tensor, params: tuple = (), **static) -> tf.Tensor:
     """Runs ``kernel`` on ``x`` with hand-written gradients.
 
     ``x`` is a floating-point tensor; ``params`` are floating-point tensors
     broadcastable to ``x`` that receive gradients (trainable parameters);
-    ``static`` holds Python values fixed at trace time.
+    ``static`` holds Python values fixed at trace time, or tensors that get
+    no gradient (such as RReLU's random slopes).
     """
-    x_dtype = x.dtype
-    compute = x_dtype if kernel.exact_in_half else _compute_dtype(x_dtype)
+    tensors = {k: v for k, v in static.items() if tf.is_tensor(v)}
+    static = {k: v for k, v in static.items() if k not in tensors}
+    if tf.executing_eagerly() or _small(x) or not _xla_enabled():
+
+        def forward(x, params, tensors):
+            return _forward(kernel, static, x, params, tensors)
+
+        def backward(dy, saved, params, tensors):
+            return _backward(kernel, static, dy, saved, params, tensors)
+
+    else:
+        forward, backward = _compiled(kernel, static)
 
     @tf.custom_gradient
     def op(x, *params):
-        cast_params = tuple(tf.cast(p, compute) for p in params)
-        y, saved = kernel.forward(tf.cast(x, compute), *cast_params, **static)
+        y, saved = forward(x, params, tensors)
+        # The caller's tensor and the returned one, not copies.
+        if _shares_output(kernel, x.dtype):
+            saved = (y,) + saved
+        if kernel.saves_input:
+            saved = (x,) + saved
 
         def grad(dy):
-            grads = kernel.backward(tf.cast(dy, compute), *saved, *cast_params, **static)
-            dx = tf.cast(grads[0], x_dtype)
-            if not params:
-                return dx
-            return [dx] + [_reduce_to(g, p) for g, p in zip(grads[1:], params, strict=True)]
+            grads = backward(dy, saved, params, tensors)
+            return grads[0] if not params else list(grads)
 
-        return tf.cast(y, x_dtype), grad
+        return y, grad
 
     return op(x, *params)

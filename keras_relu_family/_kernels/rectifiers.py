@@ -2,8 +2,7 @@
 
 Convention at a kink: the derivative is the one of the branch to the right
 (``x >= 0`` takes the positive branch, so ``relu'(0) = 1``). A NaN input
-gives a NaN gradient: the select that picks the zero branch takes its zeros
-from the forward output, which is NaN exactly where the input is.
+gives a NaN gradient.
 """
 
 from __future__ import annotations
@@ -18,24 +17,34 @@ def nan_where_nan(x: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
     return tf.where(tf.math.is_nan(x), x, grad)
 
 
+# Every rectifier keeps its input for the backward pass: at x = 0 the
+# derivative is 1, and the output (0 for every x <= 0) cannot tell x = 0
+# from x < 0. A one-byte mask x >= 0 could, but writing it out costs the
+# forward pass a second loop over x (XLA does not fuse a second output into
+# the first on the CPU), and under an outer jit_compile XLA recomputes the
+# mask from x anyway. See docs/performance.md.
+
+
+def _zero_or_nan(x: tf.Tensor) -> tf.Tensor:
+    """0 where ``x`` is a number (the derivative off the positive branch), NaN where it is NaN."""
+    return tf.where(tf.math.is_nan(x), x, tf.zeros((), x.dtype))
+
+
 def _relu_fwd(x):
-    y = tf.nn.relu(x)
-    return y, (x, y)
+    return tf.nn.relu(x), (x,)
 
 
-def _relu_bwd(dy, x, y):
-    # y is +0 where x < 0 and NaN where x is NaN: both are the gradient there.
-    return (tf.where(x >= 0, dy, y),)
+def _relu_bwd(dy, x):
+    return (tf.where(x >= 0, dy, _zero_or_nan(x)),)
 
 
 def _relu6_fwd(x):
-    y = tf.nn.relu6(x)
-    return y, (x, y)
+    return tf.nn.relu6(x), (x,)
 
 
-def _relu6_bwd(dy, x, y):
-    inside = tf.where(x < 6, dy, tf.zeros_like(dy))
-    return (tf.where(x >= 0, inside, y),)
+def _relu6_bwd(dy, x):
+    # The positive branch is [0, 6): relu6'(0) = 1, relu6'(6) = 0.
+    return (tf.where((x >= 0) & (x < 6.0), dy, _zero_or_nan(x)),)
 
 
 def _slope_fwd(x, slope):
@@ -44,7 +53,7 @@ def _slope_fwd(x, slope):
 
 
 def _slope_bwd(dy, x, slope):
-    return nan_where_nan(x, tf.where(x >= 0, dy, slope * dy))
+    return tf.where(x >= 0, dy, nan_where_nan(x, slope * dy))
 
 
 def _leaky_relu_fwd(x, *, negative_slope):
@@ -65,23 +74,23 @@ def _prelu_fwd(x, alpha):
 
 
 def _prelu_bwd(dy, x, alpha):
-    dx = _slope_bwd(dy, x, alpha)
-    dalpha = tf.where(x >= 0, tf.zeros_like(dy), x * dy)
+    positive = x >= 0
+    dx = tf.where(positive, dy, nan_where_nan(x, alpha * dy))
+    dalpha = tf.where(positive, tf.zeros((), dy.dtype), x * dy)
     return dx, dalpha
 
 
 def _rrelu_fwd(x, *, slopes):
     # The slopes are noise drawn by the caller, not parameters: no gradient.
-    slopes = tf.cast(slopes, x.dtype)
-    return _slope_fwd(x, slopes), (x, slopes)
+    return _slope_fwd(x, tf.cast(slopes, x.dtype)), (x,)
 
 
-def _rrelu_bwd(dy, x, slopes, **_):
-    return (_slope_bwd(dy, x, slopes),)
+def _rrelu_bwd(dy, x, *, slopes):
+    return (_slope_bwd(dy, x, tf.cast(slopes, dy.dtype)),)
 
 
-RELU = Kernel(_relu_fwd, _relu_bwd, exact_in_half=True)
-RELU6 = Kernel(_relu6_fwd, _relu6_bwd, exact_in_half=True)
-LEAKY_RELU = Kernel(_leaky_relu_fwd, _leaky_relu_bwd)
-PRELU = Kernel(_prelu_fwd, _prelu_bwd)
-RRELU = Kernel(_rrelu_fwd, _rrelu_bwd)
+RELU = Kernel(_relu_fwd, _relu_bwd, exact_in_half=True, saves_input=True)
+RELU6 = Kernel(_relu6_fwd, _relu6_bwd, exact_in_half=True, saves_input=True)
+LEAKY_RELU = Kernel(_leaky_relu_fwd, _leaky_relu_bwd, saves_input=True)
+PRELU = Kernel(_prelu_fwd, _prelu_bwd, saves_input=True)
+RRELU = Kernel(_rrelu_fwd, _rrelu_bwd, saves_input=True)

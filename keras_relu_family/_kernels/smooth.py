@@ -58,30 +58,53 @@ def _swish_fwd(x, beta=None, *, fixed_beta=None):
 
 
 def _swish_bwd(dy, x, beta=None, *, fixed_beta=None):
+    # With z = beta * x, e = exp(-|z|) and s = sigmoid(z) = w / (1 + e)
+    # (w = 1 for z >= 0, e below), s (1 - s) = e / (1 + e)^2: one exponential,
+    # no cancellation on either side. The two gradients share only e, so
+    # that XLA fuses each into its own loop and writes out nothing else.
     b = fixed_beta if beta is None else beta
     z = tf.clip_by_value(b * x, -_SIGMOID_CLIP, _SIGMOID_CLIP)
-    s = tf.sigmoid(z)
-    s_minus = tf.sigmoid(-z)
-    dx = dy * (s + z * s * s_minus)
+    e = tf.exp(-tf.abs(z))
+    one_e = 1.0 + e
+    w = tf.where(z >= 0, tf.ones((), e.dtype), e)
+    # d/dx = s + z s (1 - s)
+    dx = dy * ((w * one_e + z * e) / (one_e * one_e))
     if beta is None:
         return (dx,)
-    # d/dbeta x*sigmoid(beta*x) = x^2 s (1 - s), grouped so that x*x cannot
-    # overflow where s (1 - s) is exactly 0.
-    dbeta = dy * (x * s) * (x * s_minus)
+    # d/dbeta = x^2 s (1 - s), grouped so that x * x cannot overflow where e = 0.
+    dbeta = dy * (x * ((x * e) / (one_e * one_e)))
     return dx, dbeta
 
 
+# Past x = 40, mish(x) = x and mish'(x) = 1 in every float dtype, and below
+# it e^(2x) = 5.5e34 still fits in float32.
+_MISH_CLIP = 40.0
+
+
+def _mish_parts(x):
+    """``(x', e, u, u + 2)``: ``x' = min(x, 40)``, ``e = exp(x')``, ``u = e^(2 softplus(x')) - 1``.
+
+    ``tanh(softplus(x)) = u / (u + 2)``, and ``u = e (e + 2)`` has no
+    cancellation for x << 0, where ``(1 + e)^2 - 1`` would.
+    """
+    xc = tf.minimum(x, _MISH_CLIP)
+    e = tf.exp(xc)
+    u = e * (e + 2.0)
+    return xc, e, u, u + 2.0
+
+
 def _mish_fwd(x):
-    return x * tf.tanh(tf.nn.softplus(x)), (x,)
+    _, _, u, d = _mish_parts(x)
+    return x * (u / d), (x,)
 
 
 def _mish_bwd(dy, x):
-    # mish'(x) = tanh(sp) + x * sigmoid(x) * sech(sp)^2 with sp = softplus(x);
-    # sech(sp)^2 = 4 / (n + 1/n)^2 with n = 1 + e^x = e^sp, which is 0, not NaN, once e^x = inf.
-    n = 1.0 + tf.exp(x)
-    sech2 = 4.0 / tf.square(n + 1.0 / n)
-    derivative = tf.tanh(tf.nn.softplus(x)) + x * tf.sigmoid(x) * sech2
-    return (dy * derivative,)
+    # mish'(x) = tanh(sp) + x * sigmoid(x) * sech(sp)^2 with sp = softplus(x),
+    # sigmoid(x) = e / (1 + e) and sech(sp)^2 = 4 (1 + e)^2 / d^2, so the second
+    # term is 4 x e (1 + e) / d^2: zero, not NaN, once d^2 overflows (x > 22 in
+    # float32), and x * e comes first so that 4 x cannot overflow where e = 0.
+    xc, e, u, d = _mish_parts(x)
+    return (dy * (u / d + 4.0 * (xc * e) * (1.0 + e) / d / d),)
 
 
 def _hard_swish_fwd(x):
@@ -121,8 +144,8 @@ def _softplus_bwd(dy, x, *, beta, threshold):
     return (tf.where(z > threshold, dy, tf.raw_ops.SoftplusGrad(gradients=dy, features=z)),)
 
 
-GELU = Kernel(_gelu_fwd, _gelu_bwd)
-SWISH = Kernel(_swish_fwd, _swish_bwd)
-MISH = Kernel(_mish_fwd, _mish_bwd)
-HARD_SWISH = Kernel(_hard_swish_fwd, _hard_swish_bwd)
-SOFTPLUS = Kernel(_softplus_fwd, _softplus_bwd)
+GELU = Kernel(_gelu_fwd, _gelu_bwd, saves_input=True)
+SWISH = Kernel(_swish_fwd, _swish_bwd, saves_input=True)
+MISH = Kernel(_mish_fwd, _mish_bwd, saves_input=True)
+HARD_SWISH = Kernel(_hard_swish_fwd, _hard_swish_bwd, saves_input=True)
+SOFTPLUS = Kernel(_softplus_fwd, _softplus_bwd, saves_input=True)
