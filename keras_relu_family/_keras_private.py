@@ -9,11 +9,14 @@ Two things have no public route in Keras 3:
   (``keras.src.utils.naming.uniquify``), and sharing it keeps our ``elu``
   from colliding with ``keras.layers.ELU``'s ``elu`` in one model.
 
-``tests/test_keras_private.py`` fails loudly when Keras moves either.
+``tests/test_keras_private.py`` fails loudly when Keras moves either. If
+Keras does move the table, importing the package still works (with a
+``RuntimeWarning``): only the strings are missing.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 
 import keras
@@ -43,15 +46,24 @@ def register_activation_strings(functions: Mapping[str, Callable]) -> None:
 
     Refuses to replace a key that Keras (or anyone) already uses for a
     different object, so that importing this package never changes what an
-    existing string means. Re-registering the same object is a no-op.
+    existing string means; nothing is added unless every key is free.
+    Re-registering the same object is a no-op. Warns (``RuntimeWarning``)
+    and adds nothing if this Keras has no such table.
+
+    Raises:
+        RuntimeError: A key already names a different object.
     """
-    table = activation_table()
+    try:
+        table = activation_table()
+    except RuntimeError as error:
+        warnings.warn(str(error), RuntimeWarning, stacklevel=2)
+        return
     for key, function in functions.items():
         existing = table.get(key)
         if existing is not None and existing is not function:
             raise RuntimeError(
                 f"Refusing to overwrite Keras activation string {key!r}: it already "
-                f"names {existing!r}."
+                f"names {existing!r}. Received: key={key!r}, function={function!r}"
             )
     table.update(functions)
 

@@ -72,13 +72,27 @@ def check_args(activation: str, **kwargs) -> dict:
     return out
 
 
-def _param_tensor(name: str, value, caller: str) -> tf.Tensor:
-    tensor = tf.convert_to_tensor(value, dtype_hint=tf.float32)
+def _param_tensor(name: str, value, x: tf.Tensor, caller: str) -> tf.Tensor:
+    """A trainable parameter as a tensor; refuses integer and bool values.
+
+    A Python number takes the precision the kernel computes in (float64 for
+    float64 input, float32 for the others); a tensor or array keeps its dtype.
+    """
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None:
+        dtype = tf.as_dtype(dtype)
+        if dtype not in check.FLOAT_DTYPES:
+            raise TypeError(
+                f"{caller}: `{name}` must be floating-point. "
+                f"Received: {name} with dtype={dtype.name}"
+            )
+        return tf.convert_to_tensor(value, dtype=dtype)
+    if isinstance(value, bool):
+        raise TypeError(f"{caller}: `{name}` must be floating-point. Received: {name}={value!r}")
+    hint = tf.float64 if x.dtype == tf.float64 else tf.float32
+    tensor = tf.convert_to_tensor(value, dtype_hint=hint)
     if tensor.dtype not in check.FLOAT_DTYPES:
-        raise TypeError(
-            f"{caller}: `{name}` must be floating-point. "
-            f"Received: {name} with dtype={tensor.dtype.name}"
-        )
+        raise TypeError(f"{caller}: `{name}` must be floating-point. Received: {name}={value!r}")
     return tensor
 
 
@@ -189,7 +203,7 @@ def prelu(x, alpha):
         - [He et al., 2015](https://arxiv.org/abs/1502.01852)
     """
     x = check.float_tensor(x, caller="prelu")
-    return apply(_rect.PRELU, x, (_param_tensor("alpha", alpha, "prelu"),))
+    return apply(_rect.PRELU, x, (_param_tensor("alpha", alpha, x, "prelu"),))
 
 
 def _rrelu_slopes(x, lower, upper, seed):
@@ -387,7 +401,7 @@ def swish(x, beta=1.0):
     """
     x = check.float_tensor(x, caller="swish")
     if isinstance(beta, (tf.Tensor, tf.Variable)) or hasattr(beta, "dtype"):
-        return apply(_smooth.SWISH, x, (_param_tensor("beta", beta, "swish"),))
+        return apply(_smooth.SWISH, x, (_param_tensor("beta", beta, x, "swish"),))
     return apply(_smooth.SWISH, x, fixed_beta=check_args("swish", beta=beta)["beta"])
 
 

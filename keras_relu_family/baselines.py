@@ -9,6 +9,8 @@ against away from kinks. Neither uses this package's kernels.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -27,7 +29,18 @@ def _softplus(x, beta, threshold):
 
 
 def _cast(value, x):
+    """A parameter in ``x``'s dtype; a Python number directly, not via float32."""
+    if isinstance(value, (int, float)):
+        return tf.constant(value, x.dtype)
     return tf.cast(value, x.dtype)
+
+
+def _gelu_autodiff(x, approximate):
+    # The accurate forms (tf.nn.gelu's 1 + erf and 1 + tanh cancel for x << 0).
+    if approximate:
+        u = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)
+        return x * tf.sigmoid(2.0 * u)
+    return x * 0.5 * tf.math.erfc(-x / math.sqrt(2.0))
 
 
 BUILTIN = {
@@ -58,7 +71,7 @@ AUTODIFF = {
     "elu": lambda x, alpha=1.0: _exp_autodiff(x, alpha),
     "selu": lambda x: tf.nn.selu(x),
     "celu": lambda x, alpha=1.0: _exp_autodiff(x, alpha, alpha),
-    "gelu": lambda x, approximate=False: tf.nn.gelu(x, approximate=approximate),
+    "gelu": lambda x, approximate=False: _gelu_autodiff(x, approximate),
     "swish": lambda x, beta=1.0: x * tf.sigmoid(_cast(beta, x) * x),
     "mish": lambda x: x * tf.tanh(tf.nn.softplus(x)),
     "hard_swish": lambda x: x * tf.nn.relu6(x + 3.0) / 6.0,

@@ -30,10 +30,12 @@ def _gelu_fwd(x, *, approximate):
         # 0.5 * (1 + tanh(u)) == sigmoid(2u), without the cancellation for x << 0.
         xc = tf.clip_by_value(x, -_GELU_CLIP, _GELU_CLIP)
         gate = tf.sigmoid(2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * xc * xc * xc))
-    else:
-        # Phi(x) = erfc(-x / sqrt(2)) / 2, accurate in the lower tail too.
-        gate = 0.5 * tf.math.erfc(-_SQRT_HALF * x)
-    return x * gate, (x,)
+        return x * gate, (x,)
+    # x * Phi(x) with Phi(x) = erfc(-x / sqrt(2)) / 2, accurate in the lower tail too.
+    # Written in exactly tf.nn.gelu's order, 0.5 * x * erfc(-x * sqrt(1/2)): the TFLite
+    # converter fuses that pattern into its GELU op and has no Erfc op otherwise (not
+    # even with SELECT_TF_OPS). Scaling by 0.5 is exact, so the values are unchanged.
+    return 0.5 * x * tf.math.erfc(-x * _SQRT_HALF), (x,)
 
 
 def _gelu_bwd(dy, x, *, approximate):

@@ -29,8 +29,9 @@ class ELU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.ELU()([[-1.0, 0.0, 2.0]]).numpy().round(4)
+    >>> krf.ELU()(np.array([[-1.0, 0.0, 2.0]])).numpy().round(4)
     array([[-0.6321,  0.    ,  2.    ]], dtype=float32)
 
     Reference:
@@ -64,8 +65,9 @@ class SELU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.SELU()([[-1.0, 0.0, 1.0]]).numpy().round(4)
+    >>> krf.SELU()(np.array([[-1.0, 0.0, 1.0]])).numpy().round(4)
     array([[-1.1113,  0.    ,  1.0507]], dtype=float32)
 
     Reference:
@@ -94,8 +96,9 @@ class CELU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.CELU(alpha=2.0)([[-1.0, 0.0, 2.0]]).numpy().round(4)
+    >>> krf.CELU(alpha=2.0)(np.array([[-1.0, 0.0, 2.0]])).numpy().round(4)
     array([[-0.7869,  0.    ,  2.    ]], dtype=float32)
 
     Reference:

@@ -25,8 +25,9 @@ class ReLU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.ReLU()([[-2.0, 0.0, 3.0]]).numpy()
+    >>> krf.ReLU()(np.array([[-2.0, 0.0, 3.0]])).numpy()
     array([[0., 0., 3.]], dtype=float32)
 
     Reference:
@@ -54,8 +55,9 @@ class ReLU6(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.ReLU6()([[-1.0, 3.0, 9.0]]).numpy()
+    >>> krf.ReLU6()(np.array([[-1.0, 3.0, 9.0]])).numpy()
     array([[0., 3., 6.]], dtype=float32)
 
     Reference:
@@ -91,8 +93,9 @@ class LeakyReLU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.LeakyReLU(negative_slope=0.5)([[-2.0, 0.0, 3.0]]).numpy()
+    >>> krf.LeakyReLU(negative_slope=0.5)(np.array([[-2.0, 0.0, 3.0]])).numpy()
     array([[-1.,  0.,  3.]], dtype=float32)
 
     Reference:
@@ -141,8 +144,9 @@ class RReLU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.RReLU(lower=0.25, upper=0.75)([[-3.0, 0.0, 3.0]]).numpy()
+    >>> krf.RReLU(lower=0.25, upper=0.75)(np.array([[-3.0, 0.0, 3.0]])).numpy()
     array([[-1.5,  0. ,  3. ]], dtype=float32)
 
     Reference:
@@ -196,8 +200,9 @@ class PReLU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.PReLU()([[-2.0, 0.0, 3.0]]).numpy()
+    >>> krf.PReLU()(np.array([[-2.0, 0.0, 3.0]])).numpy()
     array([[-0.5,  0. ,  3. ]], dtype=float32)
 
     Reference:

@@ -32,8 +32,9 @@ class GELU(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.GELU()([[-1.0, 0.0, 1.0]]).numpy().round(4)
+    >>> krf.GELU()(np.array([[-1.0, 0.0, 1.0]])).numpy().round(4)
     array([[-0.1587,  0.    ,  0.8413]], dtype=float32)
 
     Reference:
@@ -70,8 +71,9 @@ class Swish(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.Swish()([[-1.0, 0.0, 1.0]]).numpy().round(4)
+    >>> krf.Swish()(np.array([[-1.0, 0.0, 1.0]])).numpy().round(4)
     array([[-0.2689,  0.    ,  0.7311]], dtype=float32)
 
     Reference:
@@ -116,8 +118,9 @@ class Mish(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.Mish()([[-1.0, 0.0, 1.0]]).numpy().round(4)
+    >>> krf.Mish()(np.array([[-1.0, 0.0, 1.0]])).numpy().round(4)
     array([[-0.3034,  0.    ,  0.8651]], dtype=float32)
 
     Reference:
@@ -145,8 +148,9 @@ class HardSwish(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.HardSwish()([[-4.0, 0.0, 1.0, 4.0]]).numpy().round(4)
+    >>> krf.HardSwish()(np.array([[-4.0, 0.0, 1.0, 4.0]])).numpy().round(4)
     array([[-0.    ,  0.    ,  0.6667,  4.    ]], dtype=float32)
 
     Reference:
@@ -178,8 +182,9 @@ class Softplus(ActivationLayer):
 
     Example:
 
+    >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> krf.Softplus()([[-1.0, 0.0, 30.0]]).numpy().round(4)
+    >>> krf.Softplus()(np.array([[-1.0, 0.0, 30.0]])).numpy().round(4)
     array([[ 0.3133,  0.6931, 30.    ]], dtype=float32)
 
     Reference:

@@ -1,0 +1,234 @@
+"""Keras-style layer tests for every registry entry, plus argument validation.
+
+Each layer, with non-default arguments: config round trip, build, symbolic and
+eager call, masking, output shape, one ``fit`` step (after keras's own
+``run_layer_test``); its defaults and formula agree with its function.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_relu_family as krf
+
+SPECS = [krf.REGISTRY[name] for name in krf.available()]
+IDS = krf.available()
+SHAPE = (4, 6)
+
+
+def _function_params(spec, layer):
+    """The function arguments equivalent to a built layer's configuration."""
+    if spec.name == "prelu":
+        return {"alpha": layer.alpha}
+    if spec.name == "swish":
+        return {"beta": layer.beta_weight if layer.trainable_beta else layer.beta}
+    if spec.name == "rrelu":
+        return {"lower": layer.lower, "upper": layer.upper}
+    return {k: v for k, v in layer.get_config().items() if k in spec.defaults}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_layer_round_trips_its_config(spec):
+    layer = spec.layer(**spec.layer_kwargs)
+    config = layer.get_config()
+    for key in spec.layer_kwargs:
+        assert key in config
+    clone = spec.layer.from_config(config)
+    assert clone.get_config() == config
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert type(restored) is spec.layer
+    assert restored.get_config() == config
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_layer_builds_and_calls_symbolically_and_eagerly(spec):
+    layer = spec.layer(**spec.layer_kwargs)
+    inputs = keras.Input(SHAPE)
+    outputs = layer(inputs)
+    assert tuple(outputs.shape) == (None, *SHAPE)
+    assert layer.compute_output_shape((None, *SHAPE)) == (None, *SHAPE)
+    x = tf.constant(np.linspace(-4.0, 4.0, 2 * 24).reshape(2, *SHAPE), tf.float32)
+    y = layer(x)
+    assert y.dtype == tf.float32 and y.shape == x.shape
+    expected = spec.function(x, **_function_params(spec, layer))
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    n_trainable = len(layer.trainable_weights)
+    assert n_trainable == (1 if spec.name in ("prelu", "swish") else 0)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_layer_passes_masks_through(spec):
+    layer = spec.layer(**spec.layer_kwargs)
+    assert layer.supports_masking
+    inputs = keras.Input(SHAPE)
+    masked = keras.layers.Masking(mask_value=0.0)(inputs)
+    outputs = layer(masked)
+    model = keras.Model(inputs, outputs)
+    x = np.ones((2, *SHAPE), np.float32)
+    x[0, 1] = 0.0
+    mask = layer.compute_mask(tf.constant(x), tf.constant(x.any(axis=-1)))
+    np.testing.assert_array_equal(mask.numpy(), x.any(axis=-1))
+    assert model(x).shape == x.shape
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_layer_trains_one_step(spec):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(SHAPE),
+            keras.layers.Dense(6),
+            spec.layer(**spec.layer_kwargs),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, *SHAPE)).astype("float32")
+    history = model.fit(x, np.zeros((8, 4, 1), "float32"), epochs=1, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_default_name_is_readable(spec):
+    name = spec.layer().name
+    assert name == spec.name or name.startswith(spec.name + "_"), name
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_layer_and_function_share_defaults_and_formula(spec):
+    layer_defaults = {
+        k: p.default
+        for k, p in inspect.signature(spec.layer.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    for key, value in spec.defaults.items():
+        if key in layer_defaults:
+            assert layer_defaults[key] == value, key
+    assert spec.formula and spec.formula in inspect.cleandoc(inspect.getdoc(spec.layer))
+
+
+def test_prelu_default_alpha_is_a_quarter():
+    layer = krf.PReLU()
+    layer.build((None, 3))
+    np.testing.assert_array_equal(layer.alpha.numpy(), [0.25, 0.25, 0.25])
+
+
+def test_prelu_shared_axes_after_conv2d_trains():
+    keras.utils.set_random_seed(1)
+    prelu = krf.PReLU(shared_axes=[1, 2])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(4, 3),
+            prelu,
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(1),
+        ]
+    )
+    assert tuple(prelu.alpha.shape) == (1, 1, 4)
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse")
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 8, 8, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2)) ** 2).astype("float32")
+    before = prelu.alpha.numpy().copy()
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    assert not np.allclose(prelu.alpha.numpy(), before)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+def test_swish_trainable_beta_trains():
+    keras.utils.set_random_seed(2)
+    swish = krf.Swish(beta=0.5, trainable_beta=True)
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(8), swish, keras.layers.Dense(1)]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse")
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(128, 3)).astype("float32")
+    y = np.abs(x).sum(axis=1, keepdims=True).astype("float32")
+    history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    assert float(swish.beta_weight.numpy()) != 0.5
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: krf.ELU(alpha=-1.0), r"`alpha` must be >= 0.0. Received: alpha=-1.0"),
+        (lambda: krf.CELU(alpha=0.0), r"`alpha` must be > 0.0. Received: alpha=0.0"),
+        (lambda: krf.RReLU(lower=0.5, upper=0.1), r"Received: lower=0.5, upper=0.1"),
+        (lambda: krf.RReLU(lower=-0.1), r"`lower` must be >= 0.0. Received: lower=-0.1"),
+        (
+            lambda: krf.LeakyReLU(negative_slope=float("nan")),
+            r"finite. Received: negative_slope=nan",
+        ),
+        (lambda: krf.LeakyReLU(negative_slope=-0.2), r"Received: negative_slope=-0.2"),
+        (lambda: krf.Softplus(beta=0.0), r"`beta` must be > 0.0. Received: beta=0.0"),
+        (lambda: krf.Softplus(threshold=-1), r"Received: threshold=-1"),
+        (lambda: krf.Swish(beta=float("inf")), r"Received: beta=inf"),
+        (lambda: krf.PReLU(shared_axes=[0]), r"Received: shared_axes=\[0\]"),
+        (lambda: krf.PReLU(shared_axes="1"), r"Received: shared_axes='1'"),
+    ],
+)
+def test_bad_arguments_raise_value_error(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda: krf.LeakyReLU(negative_slope="0.1"),
+            r"real number. Received: negative_slope='0.1'",
+        ),
+        (lambda: krf.ELU(alpha=True), r"Received: alpha=True"),
+        (lambda: krf.GELU(approximate=1), r"True or False. Received: approximate=1"),
+        (lambda: krf.Swish(trainable_beta="yes"), r"Received: trainable_beta='yes'"),
+        (lambda: krf.RReLU(seed=1.5), r"Received: seed=1.5"),
+    ],
+)
+def test_bad_argument_types_raise_type_error(make, match):
+    with pytest.raises(TypeError, match=match):
+        make()
+
+
+def test_functions_validate_like_layers():
+    x = tf.constant([1.0])
+    with pytest.raises(ValueError, match=r"Received: alpha=-1.0"):
+        krf.elu(x, alpha=-1.0)
+    with pytest.raises(ValueError, match=r"Received: lower=0.5, upper=0.1"):
+        krf.rrelu(x, lower=0.5, upper=0.1)
+    with pytest.raises(TypeError, match=r"Received: negative_slope=None"):
+        krf.leaky_relu(x, negative_slope=None)
+
+
+def test_prelu_shared_axis_out_of_range_fails_at_build():
+    with pytest.raises(ValueError, match=r"between 1 and 2 .*Received: shared_axes=\[3\]"):
+        krf.PReLU(shared_axes=[3])(keras.Input((4, 6)))
+
+
+def test_prelu_needs_known_sizes_on_unshared_axes():
+    with pytest.raises(ValueError, match=r"Received: input_shape=\(None, None, 6\)"):
+        krf.PReLU()(keras.Input((None, 6)))
+    assert krf.PReLU(shared_axes=[1])(keras.Input((None, 6))).shape[-1] == 6
+
+
+def test_registry_lookup():
+    assert krf.available() == sorted(krf.REGISTRY)
+    assert krf.get("elu") is krf.elu
+    with pytest.raises(ValueError, match=r"Expected one of \['celu', .*Received: name='relu7'"):
+        krf.get("relu7")
+
+
+def test_rrelu_layer_is_random_only_in_training():
+    layer = krf.RReLU(seed=3)
+    x = -tf.ones((1, 200))
+    np.testing.assert_allclose(layer(x, training=False), -np.full((1, 200), (1 / 8 + 1 / 3) / 2))
+    a, b = layer(x, training=True).numpy(), layer(x, training=True).numpy()
+    assert not np.array_equal(a, b) and (-a >= 1 / 8).all() and (-a < 1 / 3).all()
