@@ -113,15 +113,11 @@ def _xla_enabled() -> bool:
     return _platform_has_xla()
 
 
-# Below this many elements (static shape) a graph runs the ops unfused: a
-# launch of an XLA executable costs more than the passes it saves, and
-# graphs over small constant shapes (tests, tiny models) compile nothing.
+# Below this many elements a graph runs the ops unfused: launching an XLA
+# executable costs more than the passes it saves on a small tensor, and
+# graphs over small shapes (tests, tiny models, a served batch of a few
+# examples) compile nothing and compute exactly what eager execution does.
 _XLA_MIN_ELEMENTS = 1 << 16
-
-
-def _small(x: tf.Tensor) -> bool:
-    return x.shape.is_fully_defined() and x.shape.num_elements() < _XLA_MIN_ELEMENTS
-
 
 _COMPILED: dict = {}
 
@@ -145,6 +141,22 @@ def _compiled(kernel: Kernel, static: dict) -> tuple:
     return _COMPILED[key]
 
 
+def _by_size(like: tf.Tensor, compiled: Callable, plain: Callable, *args):
+    """``compiled(*args)`` for a tensor ``like`` of at least ``_XLA_MIN_ELEMENTS``, else ``plain``.
+
+    Decided when the graph is traced if the shape is known there, else when it
+    runs (a ``tf.cond``: a Keras ``fit`` or a SavedModel signature sees
+    ``(None, ...)``), so that one batch gives the same result whichever way
+    the graph was traced.
+    """
+    size = like.shape.num_elements()
+    if size is not None:
+        return (compiled if size >= _XLA_MIN_ELEMENTS else plain)(*args)
+    return tf.cond(
+        tf.size(like) >= _XLA_MIN_ELEMENTS, lambda: compiled(*args), lambda: plain(*args)
+    )
+
+
 def apply(kernel: Kernel, x: tf.Tensor, params: tuple = (), **static) -> tf.Tensor:
     """Runs ``kernel`` on ``x`` with hand-written gradients.
 
@@ -155,16 +167,23 @@ def apply(kernel: Kernel, x: tf.Tensor, params: tuple = (), **static) -> tf.Tens
     """
     tensors = {k: v for k, v in static.items() if tf.is_tensor(v)}
     static = {k: v for k, v in static.items() if k not in tensors}
-    if tf.executing_eagerly() or _small(x) or not _xla_enabled():
+
+    def plain_forward(x, params, tensors):
+        return _forward(kernel, static, x, params, tensors)
+
+    def plain_backward(dy, saved, params, tensors):
+        return _backward(kernel, static, dy, saved, params, tensors)
+
+    if tf.executing_eagerly() or not _xla_enabled():
+        forward, backward = plain_forward, plain_backward
+    else:
+        compiled_forward, compiled_backward = _compiled(kernel, static)
 
         def forward(x, params, tensors):
-            return _forward(kernel, static, x, params, tensors)
+            return _by_size(x, compiled_forward, plain_forward, x, params, tensors)
 
         def backward(dy, saved, params, tensors):
-            return _backward(kernel, static, dy, saved, params, tensors)
-
-    else:
-        forward, backward = _compiled(kernel, static)
+            return _by_size(dy, compiled_backward, plain_backward, dy, saved, params, tensors)
 
     @tf.custom_gradient
     def op(x, *params):

@@ -80,17 +80,30 @@ def _prelu_bwd(dy, x, alpha):
     return dx, dalpha
 
 
+# RReLU's backward pass needs the slopes anyway (a tensor the size of x): it
+# keeps them and one byte per element, the branch each input took, rather
+# than x (what autodiff of the same formula keeps: the slopes and a bool).
+_NEGATIVE, _POSITIVE, _NAN = 0, 1, 2
+
+
 def _rrelu_fwd(x, *, slopes):
     # The slopes are noise drawn by the caller, not parameters: no gradient.
-    return _slope_fwd(x, tf.cast(slopes, x.dtype)), (x,)
+    branch = tf.where(
+        tf.math.is_nan(x), tf.constant(_NAN, tf.int8), tf.constant(_NEGATIVE, tf.int8)
+    )
+    branch = tf.where(x >= 0, tf.constant(_POSITIVE, tf.int8), branch)
+    return _slope_fwd(x, tf.cast(slopes, x.dtype)), (branch,)
 
 
-def _rrelu_bwd(dy, x, *, slopes):
-    return (_slope_bwd(dy, x, tf.cast(slopes, dy.dtype)),)
+def _rrelu_bwd(dy, branch, *, slopes):
+    negative = tf.where(
+        branch == _NEGATIVE, tf.cast(slopes, dy.dtype) * dy, tf.constant(float("nan"), dy.dtype)
+    )
+    return (tf.where(branch == _POSITIVE, dy, negative),)
 
 
 RELU = Kernel(_relu_fwd, _relu_bwd, exact_in_half=True, saves_input=True)
 RELU6 = Kernel(_relu6_fwd, _relu6_bwd, exact_in_half=True, saves_input=True)
 LEAKY_RELU = Kernel(_leaky_relu_fwd, _leaky_relu_bwd, saves_input=True)
 PRELU = Kernel(_prelu_fwd, _prelu_bwd, saves_input=True)
-RRELU = Kernel(_rrelu_fwd, _rrelu_bwd, saves_input=True)
+RRELU = Kernel(_rrelu_fwd, _rrelu_bwd)
