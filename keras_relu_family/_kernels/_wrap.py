@@ -2,13 +2,15 @@
 
 Inside a graph (``tf.function``, Keras ``fit``) the forward and the backward
 pass of every kernel each run as one XLA-compiled function
-(``jit_compile=True``), whether or not the caller compiles with XLA: XLA fuses
-the element-wise ops of each pass into a single loop over memory, which is
-what makes a hand-written gradient as fast as TensorFlow's fused C++ gradient
-kernels (a chain of separate TensorFlow ops reads and writes the whole tensor
-once per op). Eagerly the same Python functions run op by op. Set the
-environment variable ``KERAS_RELU_FAMILY_XLA=0`` (before the graph is traced) to
-run the ops unfused in graphs too, e.g. for a runtime without XLA.
+(``jit_compile=True``) for tensors of at least ``_XLA_MIN_ELEMENTS``, whether
+or not the caller compiles with XLA: XLA fuses the element-wise ops of each
+pass into a single loop over memory, which is what makes a hand-written
+gradient as fast as TensorFlow's fused C++ gradient kernels (a chain of
+separate TensorFlow ops reads and writes the whole tensor once per op).
+Eagerly, and for smaller tensors, the same Python functions run op by op. Set
+the environment variable ``KERAS_RELU_FAMILY_XLA=0`` (before the graph is
+traced) to run the ops unfused in graphs too, e.g. to export a SavedModel for a
+runtime without XLA. See docs/performance.md.
 """
 
 from __future__ import annotations

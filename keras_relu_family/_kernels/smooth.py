@@ -84,29 +84,39 @@ _MISH_CLIP = 40.0
 
 
 def _mish_parts(x):
-    """``(x', e, u, u + 2)``: ``x' = min(x, 40)``, ``e = exp(x')``, ``u = e^(2 softplus(x')) - 1``.
+    """``(u, u + 2)`` with ``u = e^(2 softplus(x')) - 1``, ``x' = min(x, 40)``.
 
-    ``tanh(softplus(x)) = u / (u + 2)``, and ``u = e (e + 2)`` has no
-    cancellation for x << 0, where ``(1 + e)^2 - 1`` would.
+    ``tanh(softplus(x)) = u / (u + 2)``, and ``u = e (e + 2)`` with
+    ``e = exp(x')`` has no cancellation for x << 0, where ``(1 + e)^2 - 1``
+    would.
     """
-    xc = tf.minimum(x, _MISH_CLIP)
-    e = tf.exp(xc)
+    e = tf.exp(tf.minimum(x, _MISH_CLIP))
     u = e * (e + 2.0)
-    return xc, e, u, u + 2.0
+    return u, u + 2.0
 
 
 def _mish_fwd(x):
-    _, _, u, d = _mish_parts(x)
+    u, d = _mish_parts(x)
     return x * (u / d), (x,)
 
 
 def _mish_bwd(dy, x):
-    # mish'(x) = tanh(sp) + x * sigmoid(x) * sech(sp)^2 with sp = softplus(x),
-    # sigmoid(x) = e / (1 + e) and sech(sp)^2 = 4 (1 + e)^2 / d^2, so the second
-    # term is 4 x e (1 + e) / d^2: zero, not NaN, once d^2 overflows (x > 22 in
-    # float32), and x * e comes first so that 4 x cannot overflow where e = 0.
-    xc, e, u, d = _mish_parts(x)
-    return (dy * (u / d + 4.0 * (xc * e) * (1.0 + e) / d / d),)
+    # mish'(x) = tanh(sp) + x * sigmoid(x) * sech(sp)^2 with sp = softplus(x).
+    # With r = exp(-|x|) (never overflows) and, for x >= 0, everything
+    # multiplied through by r^2: mish'(x) = a / d + n / d^2, where
+    #   x >= 0: a = 1 + 2r,     d = a + 2r^2, n = 4 x r^2 (1 + r)
+    #   x <  0: a = r (r + 2),  d = a + 2,    n = 4 x r (1 + r)
+    # d is in [1, 5], so nothing overflows, and x * r comes first so that 4x
+    # cannot overflow where r = 0. The forward pass uses exp(min(x, 40)): a
+    # different exponential, so that XLA does not share one tensor between
+    # the passes and keep it alive in between (as autodiff would).
+    r = tf.exp(-tf.abs(x))
+    r2 = r * r
+    positive = x >= 0
+    a = tf.where(positive, 1.0 + 2.0 * r, r2 + 2.0 * r)
+    d = a + tf.where(positive, 2.0 * r2, tf.constant(2.0, x.dtype))
+    n = 4.0 * (x * tf.where(positive, r2, r)) * (1.0 + r)
+    return (dy * (a / d + n / (d * d)),)
 
 
 def _hard_swish_fwd(x):
