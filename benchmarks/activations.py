@@ -189,7 +189,7 @@ def run(args) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny tensor, 3 runs")
-    parser.add_argument("--runs", type=int, default=21, help="timed runs per side")
+    parser.add_argument("--runs", type=int, default=41, help="timed runs per side")
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs per side")
     parser.add_argument("--rows", type=int, default=2048)
     parser.add_argument("--cols", type=int, default=4096)

@@ -29,19 +29,21 @@ _HALF = (tf.float16, tf.bfloat16)
 class Kernel(NamedTuple):
     """A forward/backward pair.
 
-    ``forward(x, *params, **static)`` returns ``(y, saved)``;
-    ``backward(dy, *saved, *params, **static)`` returns the gradient with
-    respect to ``x`` followed by one element-wise gradient per parameter.
+    ``forward(x, *params, **static)`` returns ``y``; ``backward(dy, *saved,
+    *params, **static)`` returns the gradient with respect to ``x`` followed
+    by one element-wise gradient per parameter, where ``saved`` is, in this
+    order: ``x`` if ``saves_input``, ``y`` if ``saves_output``, and the
+    tensors ``residuals(x, *params, **static)`` returns, if given.
+
+    The wrapper keeps the caller's ``x`` and the ``y`` it returns themselves,
+    not copies an XLA-compiled forward pass would write out; and it computes
+    ``residuals`` apart from ``y``, so that a graph that takes no gradient
+    (inference, an exported model) drops them.
 
     ``exact_in_half`` marks kernels whose arithmetic is exact in any float
     dtype (comparisons and selects only); all others compute float16 and
-    bfloat16 inputs in float32 and round once at the end.
-
-    ``saves_input`` says that ``saved`` starts with the input ``x`` itself,
-    ``saves_output`` that it goes on with the output ``y`` itself: the
-    wrapper then keeps the caller's tensor (in its own dtype) and the tensor
-    it returns, rather than copies that an XLA-compiled forward pass would
-    have to write out.
+    bfloat16 inputs in float32 and round once at the end (and keep the
+    float32 ``y`` for ``saves_output``).
     """
 
     forward: Callable
@@ -49,6 +51,7 @@ class Kernel(NamedTuple):
     exact_in_half: bool = False
     saves_input: bool = False
     saves_output: bool = False
+    residuals: Callable | None = None
 
 
 def _compute_dtype(kernel: Kernel, dtype: tf.DType) -> tf.DType:
@@ -79,12 +82,18 @@ def _shares_output(kernel: Kernel, dtype: tf.DType) -> bool:
 
 
 def _forward(kernel: Kernel, static: dict, x, params, tensors):
-    """``(y, saved)``, leaving out of ``saved`` what :func:`apply` puts back."""
+    """``(y, extra)``: ``y`` in ``x``'s dtype, ``extra`` the float32 ``y`` kept for half x."""
     compute = _compute_dtype(kernel, x.dtype)
     params = tuple(tf.cast(p, compute) for p in params)
-    y, saved = kernel.forward(tf.cast(x, compute), *params, **static, **tensors)
-    saved = saved[int(kernel.saves_input) + int(_shares_output(kernel, x.dtype)) :]
-    return tf.cast(y, x.dtype), tuple(saved)
+    y = kernel.forward(tf.cast(x, compute), *params, **static, **tensors)
+    extra = (y,) if kernel.saves_output and not _shares_output(kernel, x.dtype) else ()
+    return tf.cast(y, x.dtype), extra
+
+
+def _residuals(kernel: Kernel, static: dict, x, params, tensors):
+    compute = _compute_dtype(kernel, x.dtype)
+    params = tuple(tf.cast(p, compute) for p in params)
+    return tuple(kernel.residuals(tf.cast(x, compute), *params, **static, **tensors))
 
 
 def _backward(kernel: Kernel, static: dict, dy, saved, params, tensors):
@@ -124,26 +133,23 @@ _XLA_MIN_ELEMENTS = 1 << 16
 _COMPILED: dict = {}
 
 
-def _compiled(kernel: Kernel, static: dict) -> tuple:
-    """The XLA-compiled ``(forward, backward)`` of ``kernel`` for these static arguments."""
+def _compiled(kernel: Kernel, static: dict) -> dict:
+    """The XLA-compiled forward, residuals and backward of ``kernel`` for these static arguments."""
     key = (kernel, tuple(sorted(static.items())))
     if key not in _COMPILED:
         jit = dict(jit_compile=True, autograph=False, reduce_retracing=True)
-        _COMPILED[key] = (
-            tf.function(
-                lambda x, params, tensors: _forward(kernel, static, x, params, tensors), **jit
-            ),
-            tf.function(
-                lambda dy, saved, params, tensors: _backward(
-                    kernel, static, dy, saved, params, tensors
-                ),
-                **jit,
-            ),
-        )
+        _COMPILED[key] = {
+            name: tf.function(functools.partial(body, kernel, static), **jit)
+            for name, body in (
+                ("forward", _forward),
+                ("residuals", _residuals),
+                ("backward", _backward),
+            )
+        }
     return _COMPILED[key]
 
 
-def _by_size(like: tf.Tensor, compiled: Callable, plain: Callable, *args):
+def _by_size(compiled: Callable, plain: Callable, like: tf.Tensor, *args):
     """``compiled(*args)`` for a tensor ``like`` of at least ``_XLA_MIN_ELEMENTS``, else ``plain``.
 
     Decided when the graph is traced if the shape is known there, else when it
@@ -159,6 +165,11 @@ def _by_size(like: tf.Tensor, compiled: Callable, plain: Callable, *args):
     )
 
 
+def _skip_first(body: Callable, like: tf.Tensor, *args):
+    del like  # what _by_size would decide by
+    return body(*args)
+
+
 def apply(kernel: Kernel, x: tf.Tensor, params: tuple = (), **static) -> tf.Tensor:
     """Runs ``kernel`` on ``x`` with hand-written gradients.
 
@@ -169,35 +180,31 @@ def apply(kernel: Kernel, x: tf.Tensor, params: tuple = (), **static) -> tf.Tens
     """
     tensors = {k: v for k, v in static.items() if tf.is_tensor(v)}
     static = {k: v for k, v in static.items() if k not in tensors}
-
-    def plain_forward(x, params, tensors):
-        return _forward(kernel, static, x, params, tensors)
-
-    def plain_backward(dy, saved, params, tensors):
-        return _backward(kernel, static, dy, saved, params, tensors)
-
+    plain = {
+        name: functools.partial(body, kernel, static)
+        for name, body in (
+            ("forward", _forward),
+            ("residuals", _residuals),
+            ("backward", _backward),
+        )
+    }
     if tf.executing_eagerly() or not _xla_enabled():
-        forward, backward = plain_forward, plain_backward
+        run = {name: functools.partial(_skip_first, body) for name, body in plain.items()}
     else:
-        compiled_forward, compiled_backward = _compiled(kernel, static)
-
-        def forward(x, params, tensors):
-            return _by_size(x, compiled_forward, plain_forward, x, params, tensors)
-
-        def backward(dy, saved, params, tensors):
-            return _by_size(dy, compiled_backward, plain_backward, dy, saved, params, tensors)
+        compiled = _compiled(kernel, static)
+        run = {name: functools.partial(_by_size, compiled[name], plain[name]) for name in plain}
 
     @tf.custom_gradient
     def op(x, *params):
-        y, saved = forward(x, params, tensors)
+        y, extra = run["forward"](x, x, params, tensors)
         # The caller's tensor and the returned one, not copies.
-        if _shares_output(kernel, x.dtype):
-            saved = (y,) + saved
-        if kernel.saves_input:
-            saved = (x,) + saved
+        saved = (x,) if kernel.saves_input else ()
+        saved += (y,) if _shares_output(kernel, x.dtype) else extra
+        if kernel.residuals is not None:
+            saved += run["residuals"](x, x, params, tensors)
 
         def grad(dy):
-            grads = backward(dy, saved, params, tensors)
+            grads = run["backward"](dy, dy, saved, params, tensors)
             return grads[0] if not params else list(grads)
 
         return y, grad

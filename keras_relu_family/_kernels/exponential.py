@@ -57,18 +57,13 @@ def _exp_branch(x, alpha, width, scale=1.0):
 
 
 def _elu_fwd(x, *, alpha):
-    y = _exp_branch(x, alpha, 1.0)
-    return y, (y,)
+    return _exp_branch(x, alpha, 1.0)
 
 
 def _elu_bwd(dy, y, *, alpha):
     # For alpha >= 1, y >= 0 exactly where x >= 0, and a NaN y takes the
     # second branch and stays NaN there.
     return (tf.where(y >= 0, dy, dy * (y + alpha)),)
-
-
-def _elu_from_input_fwd(x, *, alpha):
-    return _exp_branch(x, alpha, 1.0), (x,)
 
 
 def _elu_from_input_bwd(dy, x, *, alpha):
@@ -78,8 +73,7 @@ def _elu_from_input_bwd(dy, x, *, alpha):
 
 
 def _selu_fwd(x):
-    y = _exp_branch(x, SELU_ALPHA, 1.0, scale=SELU_SCALE)
-    return y, (y,)
+    return _exp_branch(x, SELU_ALPHA, 1.0, scale=SELU_SCALE)
 
 
 def _selu_bwd(dy, y):
@@ -88,8 +82,7 @@ def _selu_bwd(dy, y):
 
 def _celu_fwd(x, *, alpha):
     # celu(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))
-    y = _exp_branch(x, alpha, alpha)
-    return y, (y,)
+    return _exp_branch(x, alpha, alpha)
 
 
 def _celu_bwd(dy, y, *, alpha):
@@ -99,7 +92,7 @@ def _celu_bwd(dy, y, *, alpha):
 
 
 _ELU = Kernel(_elu_fwd, _elu_bwd, saves_output=True)
-_ELU_FROM_INPUT = Kernel(_elu_from_input_fwd, _elu_from_input_bwd, saves_input=True)
+_ELU_FROM_INPUT = Kernel(_elu_fwd, _elu_from_input_bwd, saves_input=True)
 _CELU = Kernel(_celu_fwd, _celu_bwd, saves_output=True)
 SELU = Kernel(_selu_fwd, _selu_bwd, saves_output=True)
 

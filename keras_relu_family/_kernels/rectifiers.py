@@ -39,13 +39,13 @@ def _from_branch(branch: tf.Tensor, dy: tf.Tensor, negative) -> tf.Tensor:
     return tf.where(branch == _POSITIVE, dy, tf.where(branch == _NEGATIVE, negative, nan))
 
 
-def _relu_fwd(x):
-    return tf.nn.relu(x), (_branch(x, x >= 0),)
+def _relu_branch(x):
+    return (_branch(x, x >= 0),)
 
 
-def _relu6_fwd(x):
+def _relu6_branch(x):
     # The positive branch is [0, 6): relu6'(0) = 1, relu6'(6) = 0.
-    return tf.nn.relu6(x), (_branch(x, (x >= 0) & (x < 6.0)),)
+    return (_branch(x, (x >= 0) & (x < 6.0)),)
 
 
 def _relu_bwd(dy, branch):
@@ -64,18 +64,12 @@ def _slope_bwd(dy, x, slope):
 def _leaky_relu_fwd(x, *, negative_slope):
     if x.dtype == tf.float32 and 0.0 <= negative_slope <= 1.0:
         # TF's kernel stores alpha as float32: exact here, not in float64.
-        y = tf.nn.leaky_relu(x, alpha=negative_slope)
-    else:
-        y = _slope_fwd(x, negative_slope)
-    return y, (x,)
+        return tf.nn.leaky_relu(x, alpha=negative_slope)
+    return _slope_fwd(x, negative_slope)
 
 
 def _leaky_relu_bwd(dy, x, *, negative_slope):
     return (_slope_bwd(dy, x, negative_slope),)
-
-
-def _prelu_fwd(x, alpha):
-    return _slope_fwd(x, alpha), (x,)
 
 
 def _prelu_bwd(dy, x, alpha):
@@ -87,17 +81,22 @@ def _prelu_bwd(dy, x, alpha):
 
 def _rrelu_fwd(x, *, slopes):
     # The slopes are noise drawn by the caller, not parameters: no gradient.
-    # The backward pass needs them anyway, and the branch (one byte) rather
-    # than x (autodiff of the same formula keeps the slopes and a bool).
-    return _slope_fwd(x, tf.cast(slopes, x.dtype)), (_branch(x, x >= 0),)
+    return _slope_fwd(x, tf.cast(slopes, x.dtype))
+
+
+def _rrelu_branch(x, *, slopes):
+    # The backward pass needs the slopes anyway, and the branch (one byte)
+    # rather than x (autodiff of the same formula keeps the slopes and a bool).
+    del slopes
+    return (_branch(x, x >= 0),)
 
 
 def _rrelu_bwd(dy, branch, *, slopes):
     return (_from_branch(branch, dy, tf.cast(slopes, dy.dtype) * dy),)
 
 
-RELU = Kernel(_relu_fwd, _relu_bwd, exact_in_half=True)
-RELU6 = Kernel(_relu6_fwd, _relu_bwd, exact_in_half=True)
+RELU = Kernel(tf.nn.relu, _relu_bwd, exact_in_half=True, residuals=_relu_branch)
+RELU6 = Kernel(tf.nn.relu6, _relu_bwd, exact_in_half=True, residuals=_relu6_branch)
 LEAKY_RELU = Kernel(_leaky_relu_fwd, _leaky_relu_bwd, saves_input=True)
-PRELU = Kernel(_prelu_fwd, _prelu_bwd, saves_input=True)
-RRELU = Kernel(_rrelu_fwd, _rrelu_bwd)
+PRELU = Kernel(_slope_fwd, _prelu_bwd, saves_input=True)
+RRELU = Kernel(_rrelu_fwd, _rrelu_bwd, residuals=_rrelu_branch)

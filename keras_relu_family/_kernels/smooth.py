@@ -1,7 +1,7 @@
 """Smooth (or nearly smooth) gates: gelu, swish, mish, hard_swish, softplus.
 
-Each saves only its input and recomputes the cheap parts of the derivative
-in the backward pass, where autodiff would keep every intermediate. The
+Each keeps only its input and recomputes the derivative in the backward
+pass, where autodiff would keep every intermediate. The
 formulas are arranged so that no branch overflows into ``inf * 0 = NaN``
 for any finite input.
 """
@@ -30,12 +30,12 @@ def _gelu_fwd(x, *, approximate):
         # 0.5 * (1 + tanh(u)) == sigmoid(2u), without the cancellation for x << 0.
         xc = tf.clip_by_value(x, -_GELU_CLIP, _GELU_CLIP)
         gate = tf.sigmoid(2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * xc * xc * xc))
-        return x * gate, (x,)
+        return x * gate
     # x * Phi(x) with Phi(x) = erfc(-x / sqrt(2)) / 2, accurate in the lower tail too.
     # Written in exactly tf.nn.gelu's order, 0.5 * x * erfc(-x * sqrt(1/2)): the TFLite
     # converter fuses that pattern into its GELU op and has no Erfc op otherwise (not
     # even with SELECT_TF_OPS). Scaling by 0.5 is exact, so the values are unchanged.
-    return 0.5 * x * tf.math.erfc(-x * _SQRT_HALF), (x,)
+    return 0.5 * x * tf.math.erfc(-x * _SQRT_HALF)
 
 
 def _gelu_bwd(dy, x, *, approximate):
@@ -56,7 +56,7 @@ def _gelu_bwd(dy, x, *, approximate):
 
 def _swish_fwd(x, beta=None, *, fixed_beta=None):
     b = fixed_beta if beta is None else beta
-    return x * tf.sigmoid(b * x), (x,)
+    return x * tf.sigmoid(b * x)
 
 
 def _swish_bwd(dy, x, beta=None, *, fixed_beta=None):
@@ -97,7 +97,7 @@ def _mish_parts(x):
 
 def _mish_fwd(x):
     u, d = _mish_parts(x)
-    return x * (u / d), (x,)
+    return x * (u / d)
 
 
 def _mish_bwd(dy, x):
@@ -121,7 +121,7 @@ def _mish_bwd(dy, x):
 
 def _hard_swish_fwd(x):
     # x * relu6(x + 3) / 6, dividing first so that x * 6 cannot overflow.
-    return x * (tf.nn.relu6(x + 3.0) / 6.0), (x,)
+    return x * (tf.nn.relu6(x + 3.0) / 6.0)
 
 
 def _hard_swish_bwd(dy, x):
@@ -141,12 +141,12 @@ def _softplus_is_plain(dtype, beta, threshold):
 
 def _softplus_fwd(x, *, beta, threshold):
     if _softplus_is_plain(x.dtype, beta, threshold):
-        return tf.nn.softplus(x), (x,)
+        return tf.nn.softplus(x)
     z = x * beta if beta != 1.0 else x
     soft = tf.nn.softplus(z)
     if beta != 1.0:
         soft = soft / beta
-    return tf.where(z > threshold, x, soft), (x,)
+    return tf.where(z > threshold, x, soft)
 
 
 def _softplus_bwd(dy, x, *, beta, threshold):
