@@ -30,6 +30,7 @@ from keras_relu_family.activations import (
     softplus,
     swish,
 )
+from keras_relu_family.callbacks import GradientMonitor, GradientWarning
 from keras_relu_family.layers import (
     CELU,
     ELU,
@@ -55,6 +56,8 @@ __all__ = [
     "CELU",
     "ELU",
     "GELU",
+    "GradientMonitor",
+    "GradientWarning",
     "REGISTRY",
     "SELU",
     "HardSwish",

@@ -75,3 +75,18 @@ def unique_layer_name(prefix: str) -> str:
         return uniquify(prefix)
     uid = keras.backend.get_uid(prefix)  # public, but a separate counter
     return prefix if uid == 1 else f"{prefix}_{uid - 1}"
+
+
+def flatten_layers(model) -> list:
+    """Every layer inside ``model``, nested ones included, not ``model`` itself.
+
+    Keras has no public recursive walk (``Model.layers`` lists direct children
+    only); ``GradientMonitor`` uses this to find the rectifier layers to probe.
+    """
+    walk = getattr(model, "_flatten_layers", None)
+    if walk is None:
+        raise RuntimeError(
+            f"keras_relu_family could not find Layer._flatten_layers in Keras "
+            f"{keras.__version__}; GradientMonitor cannot find nested layers. Please report this."
+        )
+    return list(walk(include_self=False, recursive=True))

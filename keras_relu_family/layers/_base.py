@@ -30,12 +30,21 @@ class ActivationLayer(keras.layers.Layer):
 
     activation_name: str = ""
     _config_keys: tuple = ()
+    # Set by ``GradientMonitor`` while it trains the model; called as
+    # ``probe(layer, inputs, outputs)`` in training forward passes only.
+    _dead_unit_probe = None
 
     def __init__(self, name=None, **kwargs):
         if name is None:
             name = unique_layer_name(self.activation_name)
         super().__init__(name=name, **kwargs)
         self.supports_masking = True
+
+    def _probe_dead_units(self, inputs, outputs, training):
+        """Hands a training forward pass to the attached probe; a no-op otherwise."""
+        if training and self._dead_unit_probe is not None:
+            self._dead_unit_probe(self, inputs, outputs)
+        return outputs
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -36,8 +36,8 @@ class ReLU(ActivationLayer):
 
     activation_name = "relu"
 
-    def call(self, inputs):
-        return activations.relu(inputs)
+    def call(self, inputs, training=None):
+        return self._probe_dead_units(inputs, activations.relu(inputs), training)
 
 
 @_register
@@ -66,8 +66,8 @@ class ReLU6(ActivationLayer):
 
     activation_name = "relu6"
 
-    def call(self, inputs):
-        return activations.relu6(inputs)
+    def call(self, inputs, training=None):
+        return self._probe_dead_units(inputs, activations.relu6(inputs), training)
 
 
 _LEAKY = defaults(activations.leaky_relu)
@@ -111,8 +111,9 @@ class LeakyReLU(ActivationLayer):
             "negative_slope"
         ]
 
-    def call(self, inputs):
-        return activations.leaky_relu(inputs, negative_slope=self.negative_slope)
+    def call(self, inputs, training=None):
+        outputs = activations.leaky_relu(inputs, negative_slope=self.negative_slope)
+        return self._probe_dead_units(inputs, outputs, training)
 
 
 _RRELU = defaults(activations.rrelu)
@@ -166,9 +167,10 @@ class RReLU(ActivationLayer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=False):
-        return activations.rrelu(
+        outputs = activations.rrelu(
             inputs, self.lower, self.upper, training=training, seed=self.seed_generator
         )
+        return self._probe_dead_units(inputs, outputs, training)
 
 
 @_register
@@ -254,8 +256,8 @@ class PReLU(ActivationLayer):
         axes = {i: input_shape[i] for i in range(1, rank) if i not in shared}
         self.input_spec = keras.layers.InputSpec(ndim=rank, axes=axes)
 
-    def call(self, inputs):
-        return activations.prelu(inputs, self.alpha)
+    def call(self, inputs, training=None):
+        return self._probe_dead_units(inputs, activations.prelu(inputs, self.alpha), training)
 
     def get_config(self):
         config = super().get_config()

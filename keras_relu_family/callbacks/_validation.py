@@ -1,0 +1,67 @@
+"""Argument checks for ``GradientMonitor`` ("... Received: name=value")."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+
+import keras
+
+
+def check_backend() -> None:
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise RuntimeError(
+            "GradientMonitor captures gradients inside TensorFlow's compiled train step and "
+            "needs the TensorFlow backend (set KERAS_BACKEND=tensorflow before importing "
+            f"Keras). Received: keras.backend.backend()={backend!r}"
+        )
+
+
+def check_log_dir(log_dir) -> str:
+    if (
+        isinstance(log_dir, bytes)
+        or not isinstance(log_dir, (str, os.PathLike))
+        or not str(log_dir)
+    ):
+        raise TypeError(f"`log_dir` must be a non-empty path. Received: log_dir={log_dir!r}")
+    return os.fspath(log_dir)
+
+
+def check_count(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_threshold(name: str, value):
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"`{name}` must be None or a finite number >= 0. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_thresholds(vanishing, exploding):
+    vanishing = check_threshold("vanishing_threshold", vanishing)
+    exploding = check_threshold("exploding_threshold", exploding)
+    if vanishing is not None and exploding is not None and vanishing >= exploding:
+        raise ValueError(
+            "`vanishing_threshold` must be below `exploding_threshold`. Received: "
+            f"vanishing_threshold={vanishing!r}, exploding_threshold={exploding!r}"
+        )
+    return vanishing, exploding
+
+
+def check_bool(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return value
