@@ -1,0 +1,51 @@
+"""The benchmark scripts run and print their tables (their speed is not tested here)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _start(script: str, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _output(process: subprocess.Popen) -> str:
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-3000:]
+    assert out.startswith("machine: "), out
+    assert "TensorFlow " in out and "Keras " in out and "cores" in out
+    return out
+
+
+def _table_rows(out: str) -> list:
+    """The data rows of the Markdown table in ``out``, as lists of cells."""
+    lines = [line for line in out.splitlines() if line.startswith("|")]
+    assert len(lines) >= 3, out
+    assert set(lines[1]) <= set("|-"), out
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_quick_modes_print_machine_line_and_tables():
+    # Both at once: each is mostly TensorFlow's start-up and XLA compilation.
+    timing, memory = _start("activations.py", "--quick"), _start("memory.py", "--quick")
+    timing_rows, memory_rows = _table_rows(_output(timing)), _table_rows(_output(memory))
+
+    import keras_relu_family as krf
+
+    assert {row[0] for row in timing_rows} == set(krf.REGISTRY) | {"swish (trainable beta)"}
+    for row in timing_rows:  # times and ratios, tf.function then XLA
+        assert all(float(cell) > 0 for cell in row[1:4] + row[5:8]), row
+    assert [row[0] for row in memory_rows] == ["relu"]
+    assert all(float(cell) > 0 for cell in memory_rows[0][2:]), memory_rows
