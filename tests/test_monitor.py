@@ -9,7 +9,6 @@ float64 with numpy.
 from __future__ import annotations
 
 import os
-import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -17,28 +16,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from tbparse import SummaryReader  # noqa: E402
 
 import keras_relu_family as krf  # noqa: E402
+from tests._monitor_helpers import read_scalars  # noqa: E402
 
 BATCH = 8
 N = 32  # four steps per epoch
-
-
-def read_events(log_dir):
-    """tbparse's frame of the tensor events under ``log_dir/train``."""
-    with warnings.catch_warnings():  # tbparse calls pandas' deprecated inplace=True
-        warnings.filterwarnings("ignore", message="The inplace keyword")
-        return SummaryReader(os.path.join(log_dir, "train")).tensors
-
-
-def read_scalars(log_dir) -> dict:
-    """``{tag: {step: value}}`` from the event files under ``log_dir/train``."""
-    frame = read_events(log_dir)
-    out = {}
-    for tag, step, value in zip(frame.tag, frame.step, frame.value, strict=True):
-        out.setdefault(tag, {})[int(step)] = float(value)
-    return out
 
 
 def tape_norms(model, x, y, loss_fn) -> dict:

@@ -17,10 +17,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
+
+from tests._monitor_helpers import read_scalars
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 16  # the global batch: 8 per replica
@@ -30,18 +31,6 @@ def child_env() -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     return env
-
-
-def read_scalars(log_dir) -> dict:
-    from tbparse import SummaryReader
-
-    with warnings.catch_warnings():  # tbparse calls pandas' deprecated inplace=True
-        warnings.filterwarnings("ignore", message="The inplace keyword")
-        frame = SummaryReader(os.path.join(log_dir, "train")).tensors
-    out = {}
-    for tag, step, value in zip(frame.tag, frame.step, frame.value, strict=True):
-        out.setdefault(tag, {})[int(step)] = float(value)
-    return out
 
 
 def mirrored_run(log_dir: str) -> None:
