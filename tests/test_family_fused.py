@@ -121,3 +121,22 @@ def test_small_tensors_and_the_switch_run_plain_ops(monkeypatch):
     monkeypatch.setenv("KERAS_RELU_FAMILY_XLA", "0")
     assert _xla_calls(_traced(spec, params, tf.float32, (BIG, 1))) == 0
     assert _xla_calls(_traced(spec, params, tf.float32, (None, 1))) == 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
+@pytest.mark.parametrize(("spec", "params"), CASES, ids=CASE_IDS)
+def test_nan_in_gives_nan_out_under_jit_compile(spec, params, dtype):
+    """The rule the eager tests check, inside a caller's ``jit_compile=True``.
+
+    XLA before TensorFlow 2.21 drops NaN in min, max and clamp on the CPU:
+    a kernel that clips must still return NaN for NaN.
+    """
+    x = tf.constant([np.nan, 1.0, -1.0, 7.0, -200.0, 200.0], dtype)
+    step = tf.function(
+        lambda t: value_and_grad(lambda u: call(spec, u, params), t), jit_compile=True
+    )
+    y, dx = step(x)
+    for name, value in (("forward", y), ("gradient", dx)):
+        value = value.numpy().astype(np.float64)
+        assert np.isnan(value[0]), f"{name} of NaN: {value[0]}"
+        assert not np.isnan(value[1:]).any(), f"{name}: {value}"

@@ -54,6 +54,18 @@ class Kernel(NamedTuple):
     residuals: Callable | None = None
 
 
+def clip_keeping_nan(x: tf.Tensor, bound: float) -> tf.Tensor:
+    """``x`` clipped to ``[-bound, bound]``, NaN kept NaN.
+
+    Written with comparisons and selects, not ``tf.clip_by_value``: XLA
+    before TensorFlow 2.21 lowers min and max without NaN propagation on the
+    CPU (``--xla_cpu_enable_fast_min_max``), so a clipped NaN came out as a
+    bound there. Under XLA the selects fuse into the surrounding loop.
+    """
+    high, low = tf.constant(bound, x.dtype), tf.constant(-bound, x.dtype)
+    return tf.where(x > high, high, tf.where(x < low, low, x))
+
+
 def _compute_dtype(kernel: Kernel, dtype: tf.DType) -> tf.DType:
     return tf.float32 if dtype in _HALF and not kernel.exact_in_half else dtype
 

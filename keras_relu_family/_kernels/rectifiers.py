@@ -43,6 +43,12 @@ def _relu_branch(x):
     return (_branch(x, x >= 0),)
 
 
+def _relu6_fwd(x):
+    # Selects rather than tf.nn.relu6: XLA before TensorFlow 2.21 lowers it to a
+    # clamp that turns NaN into 6 on the CPU (fast min/max); comparisons keep NaN.
+    return tf.where(x < 0.0, tf.zeros((), x.dtype), tf.where(x > 6.0, tf.constant(6.0, x.dtype), x))
+
+
 def _relu6_branch(x):
     # The positive branch is [0, 6): relu6'(0) = 1, relu6'(6) = 0.
     return (_branch(x, (x >= 0) & (x < 6.0)),)
@@ -96,7 +102,7 @@ def _rrelu_bwd(dy, branch, *, slopes):
 
 
 RELU = Kernel(tf.nn.relu, _relu_bwd, exact_in_half=True, residuals=_relu_branch)
-RELU6 = Kernel(tf.nn.relu6, _relu_bwd, exact_in_half=True, residuals=_relu6_branch)
+RELU6 = Kernel(_relu6_fwd, _relu_bwd, exact_in_half=True, residuals=_relu6_branch)
 LEAKY_RELU = Kernel(_leaky_relu_fwd, _leaky_relu_bwd, saves_input=True)
 PRELU = Kernel(_slope_fwd, _prelu_bwd, saves_input=True)
 RRELU = Kernel(_rrelu_fwd, _rrelu_bwd, residuals=_rrelu_branch)

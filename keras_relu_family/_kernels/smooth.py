@@ -12,7 +12,7 @@ import math
 
 import tensorflow as tf
 
-from keras_relu_family._kernels._wrap import Kernel
+from keras_relu_family._kernels._wrap import Kernel, clip_keeping_nan
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -28,7 +28,7 @@ _SIGMOID_CLIP = 1e4
 def _gelu_fwd(x, *, approximate):
     if approximate:
         # 0.5 * (1 + tanh(u)) == sigmoid(2u), without the cancellation for x << 0.
-        xc = tf.clip_by_value(x, -_GELU_CLIP, _GELU_CLIP)
+        xc = clip_keeping_nan(x, _GELU_CLIP)
         gate = tf.sigmoid(2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * xc * xc * xc))
         return x * gate
     # x * Phi(x) with Phi(x) = erfc(-x / sqrt(2)) / 2, accurate in the lower tail too.
@@ -40,7 +40,7 @@ def _gelu_fwd(x, *, approximate):
 
 def _gelu_bwd(dy, x, *, approximate):
     if approximate:
-        xc = tf.clip_by_value(x, -_GELU_CLIP, _GELU_CLIP)
+        xc = clip_keeping_nan(x, _GELU_CLIP)
         x2 = xc * xc
         two_u = 2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * x2 * xc)
         gate = tf.sigmoid(two_u)
@@ -65,7 +65,7 @@ def _swish_bwd(dy, x, beta=None, *, fixed_beta=None):
     # no cancellation on either side. The two gradients share only e, so
     # that XLA fuses each into its own loop and writes out nothing else.
     b = fixed_beta if beta is None else beta
-    z = tf.clip_by_value(b * x, -_SIGMOID_CLIP, _SIGMOID_CLIP)
+    z = clip_keeping_nan(b * x, _SIGMOID_CLIP)
     e = tf.exp(-tf.abs(z))
     one_e = 1.0 + e
     w = tf.where(z >= 0, tf.ones((), e.dtype), e)
