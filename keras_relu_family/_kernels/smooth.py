@@ -21,8 +21,6 @@ _GELU_CUBIC = 0.044715
 # Past |x| = 100 the tanh-gelu gate is exactly 0 or 1 in every float dtype;
 # clipping there keeps x**3 finite without changing any derivative.
 _GELU_CLIP = 100.0
-# Past |z| = 1e4 sigmoid(z) is exactly 0 or 1 in every float dtype.
-_SIGMOID_CLIP = 1e4
 
 
 def _gelu_fwd(x, *, approximate):
@@ -65,12 +63,15 @@ def _swish_bwd(dy, x, beta=None, *, fixed_beta=None):
     # no cancellation on either side. The two gradients share only e, so
     # that XLA fuses each into its own loop and writes out nothing else.
     b = fixed_beta if beta is None else beta
-    z = clip_keeping_nan(b * x, _SIGMOID_CLIP)
+    z = b * x
     e = tf.exp(-tf.abs(z))
     one_e = 1.0 + e
     w = tf.where(z >= 0, tf.ones((), e.dtype), e)
+    # z * e -> 0 where e underflows, also for z = inf (beta * x overflowing);
+    # a NaN z gives a NaN e and goes through.
+    ze = tf.where(e == 0, tf.zeros((), e.dtype), z * e)
     # d/dx = s + z s (1 - s)
-    dx = dy * ((w * one_e + z * e) / (one_e * one_e))
+    dx = dy * ((w * one_e + ze) / (one_e * one_e))
     if beta is None:
         return (dx,)
     # d/dbeta = x^2 s (1 - s), grouped so that x * x cannot overflow where e = 0.
