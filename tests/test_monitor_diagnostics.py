@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import warnings
@@ -185,6 +186,22 @@ def test_no_warning_within_the_thresholds(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", krf.GradientWarning)
         fit(small_model(), krf.GradientMonitor(tmp_path, update_freq=1))
+
+
+def test_many_monitors_in_one_process_raise_no_retracing_warning(tmp_path, caplog):
+    """A script that trains several models, each with its own monitor (as the examples do)."""
+    caplog.set_level(logging.WARNING, logger="tensorflow")
+    for i in range(7):
+        # Two epochs of three steps: each writer is called several times.
+        fit(
+            small_model(f"net{i}"),
+            krf.GradientMonitor(tmp_path / str(i), update_freq=1),
+            epochs=2,
+            x=data(24)[0],
+            y=data(24)[1],
+        )
+        assert (tmp_path / str(i) / "train").is_dir()
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
 
 
 # -- bad input ---------------------------------------------------------------------------

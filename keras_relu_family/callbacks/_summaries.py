@@ -7,6 +7,8 @@ which reads the capture buffers itself, so the host sees no values at all.
 
 from __future__ import annotations
 
+import functools
+
 import tensorflow as tf
 
 GLOBAL_TAG = "grad_norm/global"
@@ -52,7 +54,6 @@ def make_scalar_writer(capture, writer):
     dead_tags = [f"dead_fraction/{path}" for _, path, _ in capture.dead_layers]
     stamped, lso = capture.stamped, capture.inner is not None
 
-    @tf.function(autograph=False)
     def write(slots, steps):
         if stamped:
             applied = tf.equal(tf.gather(applied_step.read_value(), slots), steps)
@@ -87,7 +88,9 @@ def make_scalar_writer(capture, writer):
             tf.while_loop(lambda i: i < tf.size(steps), body, (tf.constant(0),))
         return tf.concat([tf.cast(applied, tf.float64)[:, None], per_layer], axis=1)
 
-    return write
+    # One trace per writer, whatever the number of steps a drain writes.
+    rows = tf.TensorSpec([None], tf.int64)
+    return _own_function(write, input_signature=(rows, rows))
 
 
 def make_histogram_writer(capture, writer):
@@ -96,11 +99,23 @@ def make_histogram_writer(capture, writer):
     step = capture.primary(capture.hist_step)
     tags = [f"grad_hist/{v.path}" for v in capture.variables]
 
-    @tf.function(autograph=False)
     def write():
         with writer.as_default(step=step.read_value()):
             for tag, hist in zip(tags, hists, strict=True):
                 tf.summary.histogram(tag, hist.read_value())
         return tf.constant(True)
 
-    return write
+    return _own_function(write)
+
+
+def _own_function(fn, **kwargs):
+    """``tf.function(fn)`` whose traces TensorFlow counts apart from other writers'.
+
+    TensorFlow warns about "excessive retracing" when functions with the same
+    code object trace five times in a row, and every monitor's writer has
+    the same code: a script that trains several models, each with its own
+    monitor, would see the warning although each writer traces once. A
+    ``functools.partial`` has no code object, so TensorFlow keys its count
+    on the writer itself.
+    """
+    return tf.function(functools.partial(fn), autograph=False, **kwargs)
