@@ -54,15 +54,15 @@ class Kernel(NamedTuple):
     residuals: Callable | None = None
 
 
-def clip_keeping_nan(x: tf.Tensor, bound: float) -> tf.Tensor:
-    """``x`` clipped to ``[-bound, bound]``, NaN kept NaN.
+def clip_keeping_nan(x: tf.Tensor, low: float, high: float) -> tf.Tensor:
+    """``x`` clipped to ``[low, high]``, NaN kept NaN.
 
     Written with comparisons and selects, not ``tf.clip_by_value``: XLA
     before TensorFlow 2.21 lowers min and max without NaN propagation on the
     CPU (``--xla_cpu_enable_fast_min_max``), so a clipped NaN came out as a
     bound there. Under XLA the selects fuse into the surrounding loop.
     """
-    high, low = tf.constant(bound, x.dtype), tf.constant(-bound, x.dtype)
+    low, high = tf.constant(low, x.dtype), tf.constant(high, x.dtype)
     return tf.where(x > high, high, tf.where(x < low, low, x))
 
 
@@ -93,28 +93,29 @@ def _shares_output(kernel: Kernel, dtype: tf.DType) -> bool:
     return kernel.saves_output and _compute_dtype(kernel, dtype) == dtype
 
 
+def _in_compute_dtype(kernel: Kernel, x, params) -> tuple:
+    """``(x, *params)`` cast to the dtype ``kernel`` computes ``x``'s dtype in."""
+    compute = _compute_dtype(kernel, x.dtype)
+    return tuple(tf.cast(t, compute) for t in (x, *params))
+
+
 def _forward(kernel: Kernel, static: dict, x, params, tensors):
     """``(y, extra)``: ``y`` in ``x``'s dtype, ``extra`` the float32 ``y`` kept for half x."""
-    compute = _compute_dtype(kernel, x.dtype)
-    params = tuple(tf.cast(p, compute) for p in params)
-    y = kernel.forward(tf.cast(x, compute), *params, **static, **tensors)
+    y = kernel.forward(*_in_compute_dtype(kernel, x, params), **static, **tensors)
     extra = (y,) if kernel.saves_output and not _shares_output(kernel, x.dtype) else ()
     return tf.cast(y, x.dtype), extra
 
 
 def _residuals(kernel: Kernel, static: dict, x, params, tensors):
-    compute = _compute_dtype(kernel, x.dtype)
-    params = tuple(tf.cast(p, compute) for p in params)
-    return tuple(kernel.residuals(tf.cast(x, compute), *params, **static, **tensors))
+    return tuple(kernel.residuals(*_in_compute_dtype(kernel, x, params), **static, **tensors))
 
 
 def _backward(kernel: Kernel, static: dict, dy, saved, params, tensors):
     """``dx`` in ``dy``'s dtype and each parameter's gradient reduced to its shape and dtype."""
-    compute = _compute_dtype(kernel, dy.dtype)
-    cast_params = tuple(tf.cast(p, compute) for p in params)
+    cast_dy, *cast_params = _in_compute_dtype(kernel, dy, params)
     if kernel.saves_input:
-        saved = (tf.cast(saved[0], compute),) + tuple(saved[1:])
-    grads = kernel.backward(tf.cast(dy, compute), *saved, *cast_params, **static, **tensors)
+        saved = (tf.cast(saved[0], cast_dy.dtype),) + tuple(saved[1:])
+    grads = kernel.backward(cast_dy, *saved, *cast_params, **static, **tensors)
     dx = tf.cast(grads[0], dy.dtype)
     return (dx,) + tuple(_reduce_to(g, p) for g, p in zip(grads[1:], params, strict=True))
 
@@ -136,6 +137,8 @@ def _xla_enabled() -> bool:
     return _platform_has_xla()
 
 
+_PASSES = {"forward": _forward, "residuals": _residuals, "backward": _backward}
+
 # Below this many elements a graph runs the ops unfused: launching an XLA
 # executable costs more than the passes it saves on a small tensor, and
 # graphs over small shapes (tests, tiny models, a served batch of a few
@@ -152,11 +155,7 @@ def _compiled(kernel: Kernel, static: dict) -> dict:
         jit = dict(jit_compile=True, autograph=False, reduce_retracing=True)
         _COMPILED[key] = {
             name: tf.function(functools.partial(body, kernel, static), **jit)
-            for name, body in (
-                ("forward", _forward),
-                ("residuals", _residuals),
-                ("backward", _backward),
-            )
+            for name, body in _PASSES.items()
         }
     return _COMPILED[key]
 
@@ -192,14 +191,7 @@ def apply(kernel: Kernel, x: tf.Tensor, params: tuple = (), **static) -> tf.Tens
     """
     tensors = {k: v for k, v in static.items() if tf.is_tensor(v)}
     static = {k: v for k, v in static.items() if k not in tensors}
-    plain = {
-        name: functools.partial(body, kernel, static)
-        for name, body in (
-            ("forward", _forward),
-            ("residuals", _residuals),
-            ("backward", _backward),
-        )
-    }
+    plain = {name: functools.partial(body, kernel, static) for name, body in _PASSES.items()}
     if tf.executing_eagerly() or not _xla_enabled():
         run = {name: functools.partial(_skip_first, body) for name, body in plain.items()}
     else:

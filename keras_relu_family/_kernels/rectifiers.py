@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from keras_relu_family._kernels._wrap import Kernel
+from keras_relu_family._kernels._wrap import Kernel, clip_keeping_nan
 
 
 def nan_where_nan(x: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
@@ -44,9 +44,9 @@ def _relu_branch(x):
 
 
 def _relu6_fwd(x):
-    # Selects rather than tf.nn.relu6: XLA before TensorFlow 2.21 lowers it to a
-    # clamp that turns NaN into 6 on the CPU (fast min/max); comparisons keep NaN.
-    return tf.where(x < 0.0, tf.zeros((), x.dtype), tf.where(x > 6.0, tf.constant(6.0, x.dtype), x))
+    # Not tf.nn.relu6: XLA before TensorFlow 2.21 lowers it to a clamp that
+    # turns NaN into 6 on the CPU (see clip_keeping_nan).
+    return clip_keeping_nan(x, 0.0, 6.0)
 
 
 def _relu6_branch(x):

@@ -26,7 +26,7 @@ _GELU_CLIP = 100.0
 def _gelu_fwd(x, *, approximate):
     if approximate:
         # 0.5 * (1 + tanh(u)) == sigmoid(2u), without the cancellation for x << 0.
-        xc = clip_keeping_nan(x, _GELU_CLIP)
+        xc = clip_keeping_nan(x, -_GELU_CLIP, _GELU_CLIP)
         gate = tf.sigmoid(2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * xc * xc * xc))
         return x * gate
     # x * Phi(x) with Phi(x) = erfc(-x / sqrt(2)) / 2, accurate in the lower tail too.
@@ -38,7 +38,7 @@ def _gelu_fwd(x, *, approximate):
 
 def _gelu_bwd(dy, x, *, approximate):
     if approximate:
-        xc = clip_keeping_nan(x, _GELU_CLIP)
+        xc = clip_keeping_nan(x, -_GELU_CLIP, _GELU_CLIP)
         x2 = xc * xc
         two_u = 2.0 * _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * x2 * xc)
         gate = tf.sigmoid(two_u)
