@@ -51,6 +51,10 @@ class ActivationSpec:
         trainable: Names of parameters that can receive gradients.
         string: Whether ``"krf_<name>"`` names it as an activation string
             (not for required trainable parameters).
+        dead_rule: ``params -> rule`` for a rectifier, ``None`` otherwise. A rule is
+            ``("output", v)`` (a unit fired where its output is ``> v``) or
+            ``("input", k)`` (fired where its input is ``>= k``, the kink below
+            which no gradient passes but the small leaky slope).
     """
 
     name: str
@@ -64,6 +68,18 @@ class ActivationSpec:
     layer_kwargs: Mapping
     trainable: tuple = ()
     string: bool = True
+    dead_rule: Callable[[Mapping], tuple] | None = None
+
+    def params_of(self, obj) -> dict:
+        """The fixed keyword parameters of ``obj``: a layer's config, or the function's defaults."""
+        if isinstance(obj, keras.layers.Layer):
+            config = obj.get_config()
+            return {k: config[k] for k in self.defaults if k in config}
+        return dict(self.defaults)
+
+    def dead_rule_of(self, obj):
+        """The dead-unit rule of ``obj`` (this activation's layer or function), or ``None``."""
+        return None if self.dead_rule is None else self.dead_rule(self.params_of(obj))
 
     @property
     def builtin(self) -> Callable:
@@ -111,6 +127,14 @@ def _none(_params):
     return ()
 
 
+def _output_zero(_params):
+    return ("output", 0.0)
+
+
+def _input_zero(_params):
+    return ("input", 0.0)
+
+
 REGISTRY: dict = {
     spec.name: spec
     for spec in [
@@ -124,6 +148,7 @@ REGISTRY: dict = {
             _at_zero,
             ({},),
             {},
+            dead_rule=_output_zero,
         ),
         ActivationSpec(
             "leaky_relu",
@@ -135,6 +160,7 @@ REGISTRY: dict = {
             _at_zero,
             ({}, {"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": 1.5}),
             {"negative_slope": 0.2},
+            dead_rule=_input_zero,
         ),
         ActivationSpec(
             "prelu",
@@ -148,6 +174,7 @@ REGISTRY: dict = {
             {"alpha_initializer": keras.initializers.Constant(0.1), "shared_axes": [1]},
             trainable=("alpha",),
             string=False,
+            dead_rule=_input_zero,
         ),
         ActivationSpec(
             "elu",
@@ -182,6 +209,7 @@ REGISTRY: dict = {
             lambda p: (0.0, 6.0),
             ({},),
             {},
+            dead_rule=_output_zero,
         ),
         ActivationSpec(
             "rrelu",
@@ -193,6 +221,7 @@ REGISTRY: dict = {
             _at_zero,
             ({}, {"lower": 0.1, "upper": 0.5}),
             {"lower": 0.1, "upper": 0.5, "seed": 7},
+            dead_rule=_input_zero,
         ),
         ActivationSpec(
             "selu",
@@ -279,6 +308,14 @@ def spec(name: str) -> ActivationSpec:
             f"Unknown activation. Expected one of {available()}. Received: name={name!r}"
         )
     return REGISTRY[name]
+
+
+def spec_of(obj) -> ActivationSpec | None:
+    """The entry whose function, layer class or layer instance ``obj`` is; ``None`` if none."""
+    for entry in REGISTRY.values():
+        if obj is entry.function or obj is entry.layer or type(obj) is entry.layer:
+            return entry
+    return None
 
 
 def get(name: str) -> Callable:
