@@ -58,7 +58,7 @@ def main(argv=None) -> dict:
     _, accuracy = model.evaluate(x_test[..., None], y_test, verbose=0)
     print(f"Test accuracy: {accuracy:.4f}")
     used = [
-        f"{layer.activation.__module__}.{layer.activation.__name__}"
+        keras.saving.get_registered_name(layer.activation)
         for layer in model.layers
         if hasattr(layer, "activation")
     ]

@@ -10,83 +10,30 @@ Import it as ``krf``::
 
 Importing the package registers every layer and function for ``.keras``
 saving and adds the ``"krf_<name>"`` activation strings to Keras; it never
-replaces a name Keras already uses.
+replaces a name Keras already uses. The functions and layers exported here
+are generated from :data:`REGISTRY`.
 """
 
-from keras_relu_family import activations, baselines, layers, reference, registry
+from keras_relu_family import activations, layers, registry
 from keras_relu_family._keras_private import register_activation_strings
-from keras_relu_family.activations import (
-    celu,
-    elu,
-    gelu,
-    hard_swish,
-    leaky_relu,
-    mish,
-    prelu,
-    relu,
-    relu6,
-    rrelu,
-    selu,
-    softplus,
-    swish,
-)
 from keras_relu_family.callbacks import GradientMonitor, GradientWarning
-from keras_relu_family.layers import (
-    CELU,
-    ELU,
-    GELU,
-    SELU,
-    HardSwish,
-    LeakyReLU,
-    Mish,
-    PReLU,
-    ReLU,
-    ReLU6,
-    RReLU,
-    Softplus,
-    Swish,
-)
 from keras_relu_family.registry import REGISTRY, available, get
 
 __version__ = "0.1.0"
 
+globals().update({name: getattr(activations, name) for name in activations.__all__})
+globals().update({name: getattr(layers, name) for name in layers.__all__})
+
 register_activation_strings(registry.string_table())
 
 __all__ = [
-    "CELU",
-    "ELU",
-    "GELU",
     "GradientMonitor",
     "GradientWarning",
     "REGISTRY",
-    "SELU",
-    "HardSwish",
-    "LeakyReLU",
-    "Mish",
-    "PReLU",
-    "RReLU",
-    "ReLU",
-    "ReLU6",
-    "Softplus",
-    "Swish",
     "activations",
     "available",
-    "baselines",
-    "celu",
-    "elu",
-    "gelu",
     "get",
-    "hard_swish",
     "layers",
-    "leaky_relu",
-    "mish",
-    "prelu",
-    "reference",
     "registry",
-    "relu",
-    "relu6",
-    "rrelu",
-    "selu",
-    "softplus",
-    "swish",
 ]
+__all__ += activations.__all__ + layers.__all__

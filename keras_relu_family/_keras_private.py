@@ -1,15 +1,19 @@
 """The only module that touches Keras's private API (``keras.src``).
 
-Two things have no public route in Keras 3:
+Three things have no public route in Keras 3:
 
 * ``keras.activations.get("name")`` resolves strings from the private table
   ``keras.src.activations.ALL_OBJECTS_DICT`` and nowhere else, so
   ``Dense(activation="krf_swish")`` needs an entry there;
 * default layer names come from Keras's own counter
   (``keras.src.utils.naming.uniquify``), and sharing it keeps our ``elu``
-  from colliding with ``keras.layers.ELU``'s ``elu`` in one model.
+  from colliding with ``keras.layers.ELU``'s ``elu`` in one model;
+* a layer without weights is built at construction in Keras
+  (``keras.layers.ReLU().built`` is ``True``) through the private
+  ``Layer._build_at_init``, which also locks the layer's state as Keras's own
+  do.
 
-``tests/test_keras_private.py`` fails loudly when Keras moves either. If
+``tests/test_keras_private.py`` fails loudly when Keras moves any of them. If
 Keras does move the table, importing the package still works (with a
 ``RuntimeWarning``): only the strings are missing.
 """
@@ -75,6 +79,22 @@ def unique_layer_name(prefix: str) -> str:
         return uniquify(prefix)
     uid = keras.backend.get_uid(prefix)  # public, but a separate counter
     return prefix if uid == 1 else f"{prefix}_{uid - 1}"
+
+
+def build_at_init(layer) -> None:
+    """Marks ``layer`` built, as Keras's weightless layers are at construction.
+
+    Keras's ``Layer._build_at_init`` does it only when the layer's class keeps
+    Keras's default ``build``; a layer with a ``build`` of its own (PReLU) is
+    built when it first sees its input, as in Keras.
+    """
+    method = getattr(layer, "_build_at_init", None)
+    if method is None:
+        raise RuntimeError(
+            f"keras_relu_family could not find Layer._build_at_init in Keras "
+            f"{keras.__version__}; its layers cannot be built at construction. Please report this."
+        )
+    method()
 
 
 def flatten_layers(model) -> list:

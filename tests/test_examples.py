@@ -126,7 +126,7 @@ def test_simple_net(runs):
 
 def test_cnn(runs):
     res = result(runs, "cnn")
-    krf_relu = "keras_relu_family.activations.relu"
+    krf_relu = "keras_relu_family>relu"  # the registered name of krf.relu
     assert res["layer_activations"][:3] == [krf_relu] * 3
     # Conv 3x3x1x32, conv 3x3x32x64, dense (11*11*64)x64, dense 64x10, each with biases.
     expected = (9 * 32 + 32) + (9 * 32 * 64 + 64) + (11 * 11 * 64 * 64 + 64) + (64 * 10 + 10)

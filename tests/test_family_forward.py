@@ -117,7 +117,7 @@ def test_rrelu_seed_semantics():
     c = krf.rrelu(x, training=True, seed=gen)
     d = krf.rrelu(x, training=True, seed=gen)
     assert not np.array_equal(c, d)  # a generator: fresh noise each call
-    with pytest.raises(TypeError, match=r"Received: seed='x'"):
+    with pytest.raises(ValueError, match=r"Received: seed='x'"):
         krf.rrelu(x, training=True, seed="x")
 
 

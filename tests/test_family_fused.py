@@ -2,7 +2,7 @@
 
 Inside a graph, a tensor of at least ``_XLA_MIN_ELEMENTS`` runs each kernel's
 forward and backward pass as one XLA-compiled function (see
-``keras_relu_family/_kernels/_wrap.py``); smaller tensors, and eager calls,
+``keras_relu_family/_backend/tensorflow.py``); smaller tensors, and eager calls,
 which the other family tests use, run the plain ops. Here every activation runs
 on the family tests' inputs (tails, kinks, NaN) tiled to a big tensor, with the
 shape known when the graph is traced and with an unknown batch dimension (the
@@ -31,9 +31,10 @@ from test_family_forward import _condition, _expected
 from test_family_gradients import grad_tol
 
 import keras_relu_family as krf
-from keras_relu_family._kernels import _wrap
+from keras_relu_family._backend import tensorflow as tf_backend
 
-BIG = _wrap._XLA_MIN_ELEMENTS
+BIG = tf_backend._XLA_MIN_ELEMENTS
+TRAINABLE = [spec for spec in krf.REGISTRY.values() if spec.trainable]
 
 
 def _big_input(spec, params, dtype):
@@ -83,12 +84,10 @@ def test_fused_path_matches_numpy_reference(spec, params, dtype, batch):
 
 
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64], ids=lambda d: d.name)
-@pytest.mark.parametrize(
-    ("fn", "grad"),
-    [(krf.prelu, krf.reference.prelu_grad), (krf.swish, krf.reference.swish_grad)],
-    ids=["prelu", "swish"],
-)
-def test_fused_parameter_gradient_is_reduced_like_the_reference(fn, grad, dtype):
+@pytest.mark.parametrize("spec", TRAINABLE, ids=lambda spec: spec.name)
+def test_fused_parameter_gradient_is_reduced_like_the_reference(spec, dtype):
+    (name,) = spec.trainable
+    grad = spec.numpy_derivative
     rng = np.random.default_rng(2)
     x = rng.normal(0.0, 3.0, (BIG // 8, 8))
     x[0, :2] = [0.0, -0.0]
@@ -99,7 +98,7 @@ def test_fused_parameter_gradient_is_reduced_like_the_reference(fn, grad, dtype)
     def step(x, p):
         with tf.GradientTape() as tape:
             tape.watch(p)
-            loss = tf.reduce_sum(fn(x, p) * tf.constant(weights, x.dtype))
+            loss = tf.reduce_sum(spec.function(x, **{name: p}) * tf.constant(weights, x.dtype))
         return tape.gradient(loss, p)
 
     concrete = step.get_concrete_function(

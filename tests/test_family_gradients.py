@@ -28,6 +28,7 @@ from _family_helpers import (
 )
 
 import keras_relu_family as krf
+from keras_relu_family.family.exponential import SELU_SCALE
 
 MODES = {
     "eager": lambda f: f,
@@ -76,7 +77,7 @@ def test_named_kink_values():
         (lambda x: krf.leaky_relu(x, 0.2), 1.0),
         (lambda x: krf.prelu(x, 0.25), 1.0),
         (krf.relu6, 1.0),
-        (krf.selu, krf.reference.SELU_SCALE),
+        (krf.selu, SELU_SCALE),
         (lambda x: krf.elu(x, 0.5), 1.0),
     ]:
         _, dx = value_and_grad(fn, at_zero)

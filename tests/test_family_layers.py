@@ -8,6 +8,7 @@ eager call, masking, output shape, one ``fit`` step (after keras's own
 from __future__ import annotations
 
 import inspect
+import re
 
 import keras
 import numpy as np
@@ -21,15 +22,9 @@ IDS = krf.available()
 SHAPE = (4, 6)
 
 
-def _function_params(spec, layer):
-    """The function arguments equivalent to a built layer's configuration."""
-    if spec.name == "prelu":
-        return {"alpha": layer.alpha}
-    if spec.name == "swish":
-        return {"beta": layer.beta_weight if layer.trainable_beta else layer.beta}
-    if spec.name == "rrelu":
-        return {"lower": layer.lower, "upper": layer.upper}
-    return {k: v for k, v in layer.get_config().items() if k in spec.defaults}
+def _function_params(layer):
+    """The function arguments equivalent to a built layer: its fixed arguments and weights."""
+    return {**layer.arguments, **{w.name: w for w in layer.weights}}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -55,10 +50,9 @@ def test_layer_builds_and_calls_symbolically_and_eagerly(spec):
     x = tf.constant(np.linspace(-4.0, 4.0, 2 * 24).reshape(2, *SHAPE), tf.float32)
     y = layer(x)
     assert y.dtype == tf.float32 and y.shape == x.shape
-    expected = spec.function(x, **_function_params(spec, layer))
+    expected = spec.function(x, **_function_params(layer))
     np.testing.assert_array_equal(y.numpy(), expected.numpy())
-    n_trainable = len(layer.trainable_weights)
-    assert n_trainable == (1 if spec.name in ("prelu", "swish") else 0)
+    assert len(layer.trainable_weights) == len(spec.trainable)  # layer_kwargs train them all
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -156,6 +150,35 @@ def test_swish_trainable_beta_trains():
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
+def _bad_values(default) -> list:
+    """Wrong values for an argument whose default is ``default``: None, a string, a bool, NaN..."""
+    if isinstance(default, bool):
+        return [None, 1, "yes"]
+    return [None, "0.5", True, float("nan"), float("inf"), [0.5]]
+
+
+BAD_ARGUMENTS = [
+    (spec, name, bad)
+    for spec in SPECS
+    for name, default in spec.defaults.items()
+    if name in spec.layer._argument_names and isinstance(default, (bool, float))
+    for bad in _bad_values(default)
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "name", "bad"),
+    BAD_ARGUMENTS,
+    ids=[f"{spec.name}-{name}={bad!r}" for spec, name, bad in BAD_ARGUMENTS],
+)
+def test_every_wrong_argument_value_raises_value_error_naming_it(spec, name, bad):
+    match = re.escape(f"Received: {name}={bad!r}")
+    with pytest.raises(ValueError, match=match):
+        spec.layer(**{name: bad})
+    with pytest.raises(ValueError, match=match):
+        spec.function(tf.constant([1.0]), **{**spec.param_sets[0], name: bad})
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
@@ -163,49 +186,33 @@ def test_swish_trainable_beta_trains():
         (lambda: krf.CELU(alpha=0.0), r"`alpha` must be > 0.0. Received: alpha=0.0"),
         (lambda: krf.RReLU(lower=0.5, upper=0.1), r"Received: lower=0.5, upper=0.1"),
         (lambda: krf.RReLU(lower=-0.1), r"`lower` must be >= 0.0. Received: lower=-0.1"),
-        (
-            lambda: krf.LeakyReLU(negative_slope=float("nan")),
-            r"finite. Received: negative_slope=nan",
-        ),
         (lambda: krf.LeakyReLU(negative_slope=-0.2), r"Received: negative_slope=-0.2"),
+        (lambda: krf.LeakyReLU(negative_slope=None), r"Received: negative_slope=None"),
         (lambda: krf.Softplus(beta=0.0), r"`beta` must be > 0.0. Received: beta=0.0"),
         (lambda: krf.Softplus(threshold=-1), r"Received: threshold=-1"),
-        (lambda: krf.Swish(beta=float("inf")), r"Received: beta=inf"),
         (lambda: krf.PReLU(shared_axes=[0]), r"Received: shared_axes=\[0\]"),
         (lambda: krf.PReLU(shared_axes="1"), r"Received: shared_axes='1'"),
+        (lambda: krf.ReLU(max_value=-1.0), r"`max_value` must be >= 0.0. Received: max_value=-1.0"),
+        (lambda: krf.ReLU(threshold=-0.5), r"Received: threshold=-0.5"),
+        (lambda: krf.ReLU(negative_slope=-1), r"Received: negative_slope=-1"),
+        (lambda: krf.ReLU(max_value=float("nan")), r"finite. Received: max_value=nan"),
+        (lambda: krf.HardTanh(min_val=2.0, max_val=1.0), r"Received: min_val=2.0, max_val=1.0"),
+        (lambda: krf.Squareplus(b=-1.0), r"`b` must be >= 0.0. Received: b=-1.0"),
+        (lambda: krf.Swish(trainable_beta="yes"), r"Received: trainable_beta='yes'"),
+        (lambda: krf.Swish(beta=float("inf")), r"Received: beta=inf"),
+        (lambda: krf.RReLU(seed=1.5), r"Received: seed=1.5"),
+        (lambda: krf.relu([1.0], max_value=-1.0), r"Received: max_value=-1.0"),
+        (lambda: krf.hard_tanh([1.0], 1.0, -1.0), r"Received: min_val=1.0, max_val=-1.0"),
+        (lambda: krf.squareplus([1.0], b=-0.1), r"Received: b=-0.1"),
+        (lambda: krf.swish([1.0], beta=None), r"Received: beta=None"),
+        (lambda: krf.elu([1.0], alpha=-1.0), r"Received: alpha=-1.0"),
+        (lambda: krf.rrelu([1.0], lower=0.5, upper=0.1), r"Received: lower=0.5, upper=0.1"),
+        (lambda: krf.leaky_relu([1.0], negative_slope=None), r"Received: negative_slope=None"),
     ],
 )
-def test_bad_arguments_raise_value_error(make, match):
+def test_out_of_range_values_raise_value_error(make, match):
     with pytest.raises(ValueError, match=match):
         make()
-
-
-@pytest.mark.parametrize(
-    ("make", "match"),
-    [
-        (
-            lambda: krf.LeakyReLU(negative_slope="0.1"),
-            r"real number. Received: negative_slope='0.1'",
-        ),
-        (lambda: krf.ELU(alpha=True), r"Received: alpha=True"),
-        (lambda: krf.GELU(approximate=1), r"True or False. Received: approximate=1"),
-        (lambda: krf.Swish(trainable_beta="yes"), r"Received: trainable_beta='yes'"),
-        (lambda: krf.RReLU(seed=1.5), r"Received: seed=1.5"),
-    ],
-)
-def test_bad_argument_types_raise_type_error(make, match):
-    with pytest.raises(TypeError, match=match):
-        make()
-
-
-def test_functions_validate_like_layers():
-    x = tf.constant([1.0])
-    with pytest.raises(ValueError, match=r"Received: alpha=-1.0"):
-        krf.elu(x, alpha=-1.0)
-    with pytest.raises(ValueError, match=r"Received: lower=0.5, upper=0.1"):
-        krf.rrelu(x, lower=0.5, upper=0.1)
-    with pytest.raises(TypeError, match=r"Received: negative_slope=None"):
-        krf.leaky_relu(x, negative_slope=None)
 
 
 def test_prelu_shared_axis_out_of_range_fails_at_build():

@@ -13,10 +13,14 @@ rng = np.random.default_rng(1)
 X = rng.normal(0.0, 2.0, (4, 3, 5, 6))
 X[0, 0, 0, :2] = [0.0, -0.0]  # the kink, where d/dalpha = 0 (positive branch)
 
-# (function, numpy reference returning (dx, dparam) element-wise, parameter shapes)
+# Every activation with a trainable parameter: (function of (x, param), numpy (dx, dparam)).
 TRAINABLE = {
-    "prelu": (krf.prelu, krf.reference.prelu_grad),
-    "swish": (krf.swish, lambda x, p: krf.reference.swish_grad(x, p)),
+    spec.name: (
+        lambda x, p, spec=spec: spec.function(x, **{spec.trainable[0]: p}),
+        lambda x, p, spec=spec: spec.numpy_derivative(x, **{spec.trainable[0]: p}),
+    )
+    for spec in krf.REGISTRY.values()
+    if spec.trainable
 }
 SHAPES = [(), (6,), (1, 1, 6), (3, 5, 6), (3, 1, 1)]
 
@@ -79,7 +83,7 @@ def test_parameter_gradient_matches_tensorflow_autodiff(name):
     p = tf.Variable(rng.uniform(0.1, 1.2, (1, 1, 6)))
     x = tf.constant(X)
     _, _, dp = grads(TRAINABLE[name][0], x, p)
-    key = "alpha" if name == "prelu" else "beta"
+    (key,) = spec.trainable
     _, _, dp_auto = grads(lambda u, q: spec.autodiff(u, **{key: q}), x, p)
     np.testing.assert_allclose(dp.numpy(), dp_auto.numpy(), rtol=1e-12)
 

@@ -1,4 +1,4 @@
-"""The shared ``tf.custom_gradient`` wrapper (see the package docstring).
+"""``apply`` on TensorFlow: a kernel as a ``tf.custom_gradient`` op.
 
 Inside a graph (``tf.function``, Keras ``fit``) the forward and the backward
 pass of every kernel each run as one XLA-compiled function
@@ -19,51 +19,14 @@ import functools
 import os
 import platform
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
-_HALF = (tf.float16, tf.bfloat16)
+from keras_relu_family._backend.tensorflow_ops import HALF_DTYPES as _HALF
 
-
-class Kernel(NamedTuple):
-    """A forward/backward pair.
-
-    ``forward(x, *params, **static)`` returns ``y``; ``backward(dy, *saved,
-    *params, **static)`` returns the gradient with respect to ``x`` followed
-    by one element-wise gradient per parameter, where ``saved`` is, in this
-    order: ``x`` if ``saves_input``, ``y`` if ``saves_output``, and the
-    tensors ``residuals(x, *params, **static)`` returns, if given.
-
-    The wrapper keeps the caller's ``x`` and the ``y`` it returns themselves,
-    not copies an XLA-compiled forward pass would write out; and it computes
-    ``residuals`` apart from ``y``, so that a graph that takes no gradient
-    (inference, an exported model) drops them.
-
-    ``exact_in_half`` marks kernels whose arithmetic is exact in any float
-    dtype (comparisons and selects only); all others compute float16 and
-    bfloat16 inputs in float32 and round once at the end (and keep the
-    float32 ``y`` for ``saves_output``).
-    """
-
-    forward: Callable
-    backward: Callable
-    exact_in_half: bool = False
-    saves_input: bool = False
-    saves_output: bool = False
-    residuals: Callable | None = None
-
-
-def clip_keeping_nan(x: tf.Tensor, low: float, high: float) -> tf.Tensor:
-    """``x`` clipped to ``[low, high]``, NaN kept NaN.
-
-    Written with comparisons and selects, not ``tf.clip_by_value``: XLA
-    before TensorFlow 2.21 lowers min and max without NaN propagation on the
-    CPU (``--xla_cpu_enable_fast_min_max``), so a clipped NaN came out as a
-    bound there. Under XLA the selects fuse into the surrounding loop.
-    """
-    low, high = tf.constant(low, x.dtype), tf.constant(high, x.dtype)
-    return tf.where(x > high, high, tf.where(x < low, low, x))
+if TYPE_CHECKING:
+    from keras_relu_family._kernel import Kernel
 
 
 def _compute_dtype(kernel: Kernel, dtype: tf.DType) -> tf.DType:

@@ -1,0 +1,140 @@
+"""What every public function shares: argument checks, input conversion, symbolic calls.
+
+``@activation(...)`` wraps a function whose body computes on a checked
+floating-point tensor. Before the body runs, the wrapper checks the fixed
+arguments (the same checks the layer runs in its constructor), converts
+``x``, and, when ``x`` or a parameter is a symbolic ``KerasTensor`` (a
+functional model being built), returns a ``KerasTensor`` of ``x``'s shape and
+dtype instead, made by an :class:`ActivationOp`: a serializable Keras
+operation that calls the function again when the model runs, so that a
+functional model built from the functions saves to ``.keras`` and reloads.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+from keras_relu_family._backend import xp
+from keras_relu_family._keras_private import unique_layer_name
+from keras_relu_family._spec import PACKAGE
+
+
+def activation(*relations: Callable, **checks: Callable):
+    """Decorator of a public activation function.
+
+    Args:
+        *relations: Checks of several (already checked) arguments together,
+            ``arguments -> None`` raising ``ValueError``.
+        **checks: One check per fixed argument, ``(name, value) -> value``,
+            from ``keras_relu_family._validation``.
+
+    The decorated function gets ``check_arguments(**arguments)``, returning the
+    checked and normalized fixed arguments, which its layer calls.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        signature = inspect.signature(function)
+        first = next(iter(signature.parameters))
+        name = function.__name__
+
+        def check_arguments(**arguments) -> dict:
+            checked = {k: checks[k](k, v) if k in checks else v for k, v in arguments.items()}
+            for check in relations:
+                check(checked)
+            return checked
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = bound.arguments
+            x = arguments.pop(first)
+            arguments.update(check_arguments(**{k: arguments[k] for k in checks}))
+            if _symbolic(x) or any(_symbolic(v) for v in arguments.values()):
+                return ActivationOp.for_call(name, x, arguments)
+            return function(xp.float_tensor(x, caller=name), **arguments)
+
+        wrapper.check_arguments = check_arguments
+        return wrapper
+
+    return decorate
+
+
+def _symbolic(value) -> bool:
+    return isinstance(value, keras.KerasTensor)
+
+
+# -- arguments in an operation's config --------------------------------------------------
+
+
+def _encode(value):
+    """A JSON-able form of a fixed argument (numbers, None, arrays, Keras objects)."""
+    if value is None or isinstance(value, (bool, numbers.Real, str)):
+        return value
+    if xp.is_tensor(value):
+        array = np.asarray(keras.ops.convert_to_numpy(value))
+        return {"array": array.tolist(), "dtype": str(array.dtype)}
+    return {"keras_object": keras.saving.serialize_keras_object(value)}
+
+
+def _decode(value):
+    if isinstance(value, dict) and "array" in value:
+        return np.asarray(value["array"], dtype=value["dtype"])
+    if isinstance(value, dict) and "keras_object" in value:
+        return keras.saving.deserialize_keras_object(value["keras_object"])
+    return value
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ActivationOp(keras.Operation):
+    """One call of an activation function in a functional model.
+
+    Args:
+        activation: The registry name of the function.
+        arguments: Its fixed arguments (numbers, arrays, Keras objects).
+        tensor_names: The names of the arguments given as symbolic tensors,
+            which are the operation's inputs after ``x``.
+    """
+
+    def __init__(self, activation: str, arguments=None, tensor_names=(), name=None):
+        super().__init__(name=name or unique_layer_name(activation))
+        self.activation = activation
+        self.arguments = {k: _decode(v) for k, v in (arguments or {}).items()}
+        self.tensor_names = tuple(tensor_names)
+
+    @classmethod
+    def for_call(cls, activation: str, x, arguments: dict):
+        tensors = {k: v for k, v in arguments.items() if _symbolic(v)}
+        fixed = {k: v for k, v in arguments.items() if k not in tensors}
+        return cls(activation, fixed, tuple(tensors))(x, *tensors.values())
+
+    def call(self, x, *tensors):
+        from keras_relu_family.registry import get
+
+        return get(self.activation)(
+            x, **self.arguments, **dict(zip(self.tensor_names, tensors, strict=True))
+        )
+
+    def compute_output_spec(self, x, *tensors):
+        dtype = keras.backend.standardize_dtype(x.dtype)
+        if not keras.backend.is_float_dtype(dtype):
+            raise TypeError(
+                f"{self.activation} expects a floating-point input (float16, bfloat16, "
+                f"float32 or float64). Received: x with dtype={dtype}. Cast it first, "
+                "for example with keras.ops.cast(x, 'float32')."
+            )
+        return keras.KerasTensor(x.shape, dtype=dtype)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "activation": self.activation,
+            "arguments": {k: _encode(v) for k, v in self.arguments.items()},
+            "tensor_names": list(self.tensor_names),
+        }
