@@ -1,11 +1,14 @@
-"""MkDocs hook: the Activations page and its plots, generated from ``krf.REGISTRY``.
+"""MkDocs hook: every page or table that lists the activations, generated from ``krf.REGISTRY``.
 
 ``activations.md`` gets one section per registry entry: its summary, its
 formula and derivative (the Formula block of its docstring), its function,
 layer and activation string, its references, and a plot of the function and
 its derivative drawn from the registry's independent numpy references; and an
-overview plot of the whole family. Nothing is written into ``docs/``: the
-files exist only in the built site.
+overview plot of the whole family. ``api/activations.md`` and ``api/layers.md``
+document each function and layer from its module. In the hand-written pages,
+``<!-- generated: strings -->`` becomes the table of activation strings and
+``<!-- generated: names -->`` the list of the activations' names. Nothing is
+written into ``docs/``: the files exist only in the built site.
 """
 
 from __future__ import annotations
@@ -112,8 +115,16 @@ def overview_plot(specs) -> bytes:
     return _png(figure)
 
 
+def _identifier(obj) -> str:
+    """The object's full path, which the API pages document it under."""
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
 def _string_cell(spec) -> str:
-    return f'`"{spec.string_names[0]}"`' if spec.string else "none (`alpha` has no default)"
+    if spec.string:
+        return f'`"{spec.string_names[0]}"`'
+    required = ", ".join(f"`{name}`" for name in spec.required)
+    return f"none ({required} has no default)"
 
 
 def _section(spec) -> str:
@@ -130,9 +141,8 @@ def _section(spec) -> str:
         "",
         f"![{spec.name} and its derivative]({IMAGES}/{spec.name}.png)",
         "",
-        f"- Function: [`krf.{spec.function.__name__}`]"
-        f"[keras_relu_family.activations.{spec.function.__name__}]",
-        f"- Layer: [`krf.{spec.layer.__name__}`][keras_relu_family.layers.{spec.layer.__name__}]",
+        f"- Function: [`krf.{spec.function.__name__}`][{_identifier(spec.function)}]",
+        f"- Layer: [`krf.{spec.layer.__name__}`][{_identifier(spec.layer)}]",
         f"- Activation string: {_string_cell(spec)}",
         f"- Defaults: {defaults}" + (f" (plotted with `{params}`)" if params else ""),
     ]
@@ -156,7 +166,7 @@ def activations_page(specs) -> str:
         "",
         "Every activation of the package, generated from `krf.REGISTRY` when the site is "
         "built: the formulas are the ones in the functions' docstrings, the plots are drawn "
-        "from the package's independent numpy references (`keras_relu_family.reference`), at "
+        "from the registry's independent numpy references (`spec.numpy_forward`), at "
         "the default parameters. At a kink the derivative takes the right-hand value (filled "
         "dot), so `relu'(0) = 1`; the open circle is the left-hand limit.",
         "",
@@ -170,11 +180,43 @@ def activations_page(specs) -> str:
     return "\n".join(head) + "\n" + "\n".join(_section(s) for s in specs)
 
 
+def api_page(title: str, objects: list) -> str:
+    """An API reference page: one mkdocstrings block per function or layer, in registry order."""
+    blocks = [f"::: {_identifier(obj)}\n    options:\n      members: false\n" for obj in objects]
+    return f"# {title}\n\n" + "\n".join(blocks)
+
+
+def strings_table(specs) -> str:
+    """The activation strings: both names of every activation that has them, and its defaults."""
+    rows = [
+        f'| {s.layer.__name__} | `"{s.string_names[0]}"` | `"{s.string_names[1]}"` '
+        f"| {', '.join(f'`{k}={v!r}`' for k, v in s.defaults.items()) or 'none'} |"
+        for s in specs
+        if s.string
+    ]
+    head = "| Activation | Short name | Registered name | Defaults the string stands for |"
+    return "\n".join([head, "|---|---|---|---|", *rows])
+
+
+def names_list(specs) -> str:
+    names = [f"[{s.layer.__name__}](activations.md#{s.name})" for s in specs]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def on_page_markdown(markdown, page, config, files):
+    """MkDocs event: fills the hand-written pages' generated parts."""
+    specs = _specs()
+    markdown = markdown.replace("<!-- generated: strings -->", strings_table(specs))
+    return markdown.replace("<!-- generated: names -->", names_list(specs))
+
+
 def generated_files() -> dict:
-    """``{path in the site: str or bytes}``: the page and its images."""
+    """``{path in the site: str or bytes}``: the pages and their images."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     specs = _specs()
     files = {"activations.md": activations_page(specs)}
+    files["api/activations.md"] = api_page("Functions", [s.function for s in specs])
+    files["api/layers.md"] = api_page("Layers", [s.layer for s in specs])
     files[f"{IMAGES}/overview.png"] = overview_plot(specs)
     files.update({f"{IMAGES}/{s.name}.png": activation_plot(s) for s in specs})
     return files
