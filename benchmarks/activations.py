@@ -1,18 +1,19 @@
-"""Forward + backward time of every activation against TensorFlow's fastest built-in.
+"""Forward + backward time of every activation against the framework's own version.
 
-For each entry of ``krf.REGISTRY`` (with its default parameters) and for a
-Swish with a trainable ``beta``, one step computes ``y = f(x)`` and the
+One row per ``Benchmark`` of each registry entry (``benchmarks/_rows.py``):
+the activation with those parameters, and any parameter marked ``Trainable``
+a variable whose gradient is taken too. One step computes ``y = f(x)`` and the
 gradients of ``y`` (upstream gradient ``dy``, a fixed random tensor) with
-respect to ``x`` and to any trainable parameter, on an 8M-element float32
-tensor (2048 x 4096). The step runs inside ``tf.function`` and inside
+respect to ``x`` and the variables, on an 8M-element float32 tensor (2048 x
+4096). The step runs inside ``tf.function`` and inside
 ``tf.function(jit_compile=True)``. This package's version and the built-in
 run alternately in one process (the order flips every run), and the table
 shows the median of ``--runs`` timed runs after warm-up, with the ratio
-ours / built-in and the goal of issue 6 for that ratio.
+ours / built-in and the row's goal for that ratio.
 
-Built-ins: ``spec.builtin`` of the registry (``tf.nn.*`` or
-``keras.activations.*``), ``keras.layers.PReLU`` for PReLU, and the autodiff
-``x * sigmoid(beta * x)`` for the trainable Swish.
+Built-ins: ``spec.builtin`` of the registry, Keras's own version
+(``keras.activations.*``, which is ``tf.nn.*`` on TensorFlow, or the formula
+in ``keras.ops`` where Keras has none, differentiated by TensorFlow).
 
 Usage::
 
@@ -35,32 +36,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
+import _rows  # noqa: E402
 
 _common.import_this_checkout()
 _common.use_bfc_allocator(sys.argv)
 _common.quiet_tensorflow()
 
-import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-import keras_relu_family as krf  # noqa: E402
-
-# Goals of issue 6 for ours / built-in: (tf.function, jit_compile=True).
-# "<1" means strictly faster; None means the issue sets no goal.
-GOALS = {
-    "relu": (1.35, 1.05),
-    "leaky_relu": (1.35, 1.05),
-    "relu6": (1.35, 1.05),
-    "elu": (1.10, 1.05),
-    "selu": (1.10, 1.05),
-    "celu": (1.10, 1.05),
-    "softplus": (1.10, 1.05),
-    "swish": (1.10, 1.05),
-    "prelu": ("<1", 1.05),
-    "gelu": ("<1", 1.05),
-    "mish": ("<1", 1.05),
-    "swish (trainable beta)": ("<1", 1.05),
-}
 
 
 @dataclass
@@ -70,50 +52,28 @@ class Case:
     name: str
     ours: Callable
     builtin: Callable
+    goals: dict
     ours_vars: list = field(default_factory=list)
     builtin_vars: list = field(default_factory=list)
 
 
-def _prelu_case(shape) -> Case:
-    ours = krf.PReLU()  # alpha starts at 0.25
-    builtin = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25))
-    ours.build(shape)
-    builtin.build(shape)
-    return Case("prelu", ours, builtin, [ours.alpha], [builtin.alpha])
-
-
-def _trainable_swish_case() -> Case:
-    beta_ours = tf.Variable(1.0)
-    beta_builtin = tf.Variable(1.0)
-    autodiff = krf.REGISTRY["swish"].autodiff
-    return Case(
-        "swish (trainable beta)",
-        lambda x: krf.swish(x, beta=beta_ours),
-        lambda x: autodiff(x, beta=beta_builtin),
-        [beta_ours],
-        [beta_builtin],
-    )
+def _bind(row, side: str, channels: int) -> tuple:
+    """``(x -> y, variables)``: the row's function on one side, its trainables fresh variables."""
+    variables = {
+        name: tf.Variable(tf.fill([channels] if t.per_channel else [], t.value), name=name)
+        for name, t in row.trainable().items()
+    }
+    function, fixed = row.function(side), row.fixed()
+    return (lambda x: function(x, **fixed, **variables)), list(variables.values())
 
 
 def cases(shape, only=None) -> list:
-    """Every registry entry with its default parameters, plus the trainable Swish."""
+    """Every row of the registry (``benchmarks/_rows.py``)."""
     out = []
-    for name, spec in krf.REGISTRY.items():
-        if name == "prelu":
-            out.append(_prelu_case(shape))
-            continue
-        params = dict(spec.param_sets[0])
-        out.append(
-            Case(
-                name,
-                lambda x, f=spec.function, p=params: f(x, **p),
-                lambda x, f=spec.builtin, p=params: f(x, **p),
-            )
-        )
-        if name == "swish":
-            out.append(_trainable_swish_case())
-    if only:
-        out = [c for c in out if c.name in only or c.name.split(" ")[0] in only]
+    for row in _rows.rows(only):
+        ours, ours_vars = _bind(row, "ours", shape[-1])
+        builtin, builtin_vars = _bind(row, "builtin", shape[-1])
+        out.append(Case(row.label, ours, builtin, row.goals, ours_vars, builtin_vars))
     return out
 
 
@@ -175,10 +135,10 @@ def run(args) -> str:
     rows = []
     for case in cases(shape, args.only):
         row = [case.name]
-        for index, jit in enumerate((False, True)):
+        for mode, jit in (("tf.function", False), ("xla", True)):
             ours, builtin = measure(case, x, dy, jit, args.runs, args.warmup)
             ratio = ours / builtin
-            goal = GOALS.get(case.name, (None, None))[index]
+            goal = case.goals.get(mode)
             row += [f"{builtin * 1e3:.2f}", f"{ours * 1e3:.2f}", f"{ratio:.2f}"]
             row.append(_goal_cell(ratio, goal))
         rows.append(row)

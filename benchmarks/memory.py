@@ -1,7 +1,8 @@
 """Peak resident memory of one training step: this package's layers against the built-ins.
 
-For every activation of ``krf.REGISTRY`` (default arguments) and a Swish with
-a trainable ``beta``, a child process builds a model, runs one warm-up
+For every row of the registry (``benchmarks/_rows.py``: each activation with
+its benchmark parameters, trainable ones as weights), a child process builds a
+model, runs one warm-up
 ``train_on_batch`` (tracing, XLA compilation), then measures how far the
 resident set rises above where it stood before a second step: the memory
 that step holds at its peak (saved activations, gradients, temporaries).
@@ -47,6 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common  # noqa: E402
+import _rows  # noqa: E402
 
 _common.import_this_checkout()
 MODELS = ("dense", "stack")
@@ -62,60 +64,41 @@ def _rss_kib(field: str) -> int:
 
 
 def names() -> list:
-    """Every row: the registry names plus the trainable Swish."""
-    import keras_relu_family as krf
-
-    out = []
-    for name in krf.REGISTRY:
-        out.append(name)
-        if name == "swish":
-            out.append("swish_trainable")
-    return out
+    """Every row's label."""
+    return [row.label for row in _rows.rows()]
 
 
-def _layers(name: str, side: str):
-    """A factory of fresh activation layers for ``name``, ours or the built-in."""
+def _layers(label: str, side: str):
+    """A factory of fresh activation layers for the row ``label``, ours or the built-in."""
     import keras
+    import numpy as np
 
-    import keras_relu_family as krf
+    (row,) = [row for row in _rows.rows() if row.label == label]
+    function, fixed = row.function(side), row.fixed()
+    takes_training, takes_seed = row.takes(side, "training"), row.takes(side, "seed")
 
-    if name == "swish_trainable":
-        if side == "ours":
-            return lambda: krf.layers.Swish(trainable_beta=True)
-        return lambda: _AutodiffSwish()
-    spec = krf.REGISTRY[name]
-    if side == "ours":
-        return lambda: spec.layer()
-    if name == "prelu":
-        return lambda: keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25))
-    if name == "rrelu":
-        return lambda: _AutodiffRReLU()
-    params = dict(spec.param_sets[0])
-    return lambda: keras.layers.Activation(lambda x: spec.builtin(x, **params))
+    class Apply(keras.layers.Layer):
+        """The row's function on one side, its trainable parameters as weights."""
 
-
-def _define_baseline_layers():
-    """Autodiff layers for the two rows with no TensorFlow built-in."""
-    import keras
-    import tensorflow as tf
-
-    global _AutodiffSwish, _AutodiffRReLU
-
-    class _AutodiffSwish(keras.layers.Layer):
         def build(self, input_shape):
-            self.beta = self.add_weight(shape=(), initializer="ones", name="beta")
-
-        def call(self, x):
-            return x * tf.sigmoid(self.beta * x)
-
-    class _AutodiffRReLU(keras.layers.Layer):
-        """RReLU while training, as plain ops: uniform slopes in [1/8, 1/3)."""
+            self.params = {
+                name: self.add_weight(
+                    shape=(input_shape[-1],) if t.per_channel else (),
+                    initializer=keras.initializers.Constant(np.float32(t.value)),
+                    name=name,
+                )
+                for name, t in row.trainable().items()
+            }
+            if takes_seed:
+                self.seed_generator = keras.random.SeedGenerator(0)
 
         def call(self, x, training=False):
-            if not training:
-                return tf.nn.leaky_relu(x, alpha=(1 / 8 + 1 / 3) / 2)
-            slopes = tf.random.uniform(tf.shape(x), 1 / 8, 1 / 3)
-            return tf.where(x >= 0, x, slopes * x)
+            extra = {"training": training} if takes_training else {}
+            if takes_seed:
+                extra["seed"] = self.seed_generator
+            return function(x, **fixed, **self.params, **extra)
+
+    return Apply
 
 
 def _model(kind: str, make_layer, width: int, depth: int):
@@ -154,7 +137,6 @@ def child(name, side, kind, batch, width, depth, modes=MODES) -> dict:
     import keras
     import numpy as np
 
-    _define_baseline_layers()
     _define_scale()
     make_layer = _layers(name, side)
     rng = np.random.default_rng(0)
@@ -204,7 +186,7 @@ def run(args) -> str:
     rows = []
     for kind in args.models:
         for n in rows_wanted:
-            row = [n.replace("_trainable", " (trainable beta)"), kind]
+            row = [n, kind]
             for mode in args.modes:
                 ours = results[(n, "ours", kind)][mode]
                 builtin = results[(n, "builtin", kind)][mode]
@@ -238,7 +220,7 @@ def main(argv=None) -> None:
         args.rows = [n for n in names() if n in args.only]
     if args.quick:  # no TensorFlow in this process: the children import it
         args.rows, args.models, args.modes = ["relu"], ("dense",), ("graph",)
-        args.batch, args.width, args.depth, args.jobs = 256, 256, 4, 2
+        args.batch, args.width, args.depth, args.jobs = 4096, 256, 4, 2
     _common.quiet_tensorflow()
     print(_common.machine_line())
     print(

@@ -42,9 +42,15 @@ def test_quick_modes_print_machine_line_and_tables():
     timing, memory = _start("activations.py", "--quick"), _start("memory.py", "--quick")
     timing_rows, memory_rows = _table_rows(_output(timing)), _table_rows(_output(memory))
 
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import _rows
+
     import keras_relu_family as krf
 
-    assert {row[0] for row in timing_rows} == set(krf.REGISTRY) | {"swish (trainable beta)"}
+    labels = [row.label for row in _rows.rows()]
+    assert [row[0] for row in timing_rows] == labels
+    assert {row.spec.name for row in _rows.rows()} == set(krf.REGISTRY)  # every activation
+    assert "relu (max_value=6)" in labels and "swish (trainable beta)" in labels
     for row in timing_rows:  # times and ratios, tf.function then XLA
         assert all(float(cell) > 0 for cell in row[1:4] + row[5:8]), row
     assert [row[0] for row in memory_rows] == ["relu"]
