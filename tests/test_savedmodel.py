@@ -62,10 +62,8 @@ def served(tmp_path_factory):
     )
     run_python(TESTS_DIR / "_child_savedmodel.py", str(workdir))
     child = pickle.loads((workdir / "child.pkl").read_bytes())
-    # Graph-mode outputs on the same batch. Eager ones differ by 1 ulp here and
-    # there (graph optimizations change some roundings), and so do other batch
-    # sizes; the served graph's outputs are bit-identical to these.
-    child["expected_outputs"] = model.predict(x, batch_size=len(x), verbose=0)
+    # The model's own outputs, eagerly (see test_serving_signature_gives_the_same_outputs).
+    child["expected_outputs"] = keras.ops.convert_to_numpy(model(x))
     child["relu_only_outputs"] = relu_only.predict(x, batch_size=len(x), verbose=0)
     return model, x, names, child
 
@@ -78,9 +76,20 @@ def test_package_was_not_importable_in_the_serving_process(served):
 
 
 @pytest.mark.parametrize("how", SAVED)
-def test_serving_signature_gives_identical_outputs(served, how):
+def test_serving_signature_gives_the_same_outputs(served, how):
+    """The served graph computes what the model computes eagerly, to float32 rounding.
+
+    Not bit for bit (graph optimizations change some roundings), and not
+    against ``predict``: in an inference graph TensorFlow's optimizer
+    (grappler's remapper, with oneDNN on the CPU) may fuse a ``Dense`` and the
+    GELU after it into one kernel of its own, which computes 1 + erf and so
+    loses GELU's lower tail (-1.19e-6 for -1.43e-6 at x = -4.9; -0.0 for
+    -9e-12 at x = -7). Whether it fuses depends on the CPU and on the graph.
+    """
     _, _, _, child = served
-    np.testing.assert_array_equal(child[how]["outputs"], child["expected_outputs"])
+    np.testing.assert_allclose(
+        child[how]["outputs"], child["expected_outputs"], rtol=1e-6, atol=1e-7
+    )
 
 
 @pytest.mark.parametrize("how", SAVED)
@@ -95,7 +104,7 @@ def test_gradients_through_the_loaded_function_are_the_packages(served, how):
     # The convention that tells our gradient from TensorFlow's: relu'(0) = 1, tf.nn.relu's is 0.
     at_zero = x == 0.0
     assert at_zero.any()
-    relu_dx = child[how]["dx"][names.index("relu")]
+    relu_dx = child[how]["dx"][names.index("krf_relu")]  # the string: relu's defaults
     assert (relu_dx[at_zero] == 1.0).all()
     assert (child["tf_relu_dx"][at_zero] == 0.0).all()
 
