@@ -68,6 +68,22 @@ def test_one_section_per_activation_with_formula_and_plot(generated):
     assert generated["img/activations/overview.png"][:8] == PNG
 
 
+def test_generated_parts_of_hand_written_pages_name_every_activation():
+    hook = _hook("activations")
+    index = hook.on_page_markdown((DOCS / "index.md").read_text(), None, None, None)
+    assert "<!-- generated" not in index
+    for name in krf.available():
+        spec = krf.REGISTRY[name]
+        assert f"[{spec.layer.__name__}](activations.md#{name})" in index
+
+
+def test_api_pages_document_every_function_and_layer(generated):
+    for page, kind in (("api/activations.md", "function"), ("api/layers.md", "layer")):
+        for name in krf.available():
+            obj = getattr(krf.REGISTRY[name], kind)
+            assert f"::: {obj.__module__}.{obj.__qualname__}\n" in generated[page]
+
+
 def test_a_page_per_example(generated):
     scripts = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.name[0] != "_")
     assert len(scripts) == 6
