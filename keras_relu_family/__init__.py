@@ -16,7 +16,6 @@ are generated from :data:`REGISTRY`.
 
 from keras_relu_family import activations, layers, registry
 from keras_relu_family._keras_private import register_activation_strings
-from keras_relu_family.callbacks import GradientMonitor, GradientWarning
 from keras_relu_family.registry import REGISTRY, available, get
 
 __version__ = "0.1.0"
@@ -37,3 +36,14 @@ __all__ = [
     "registry",
 ]
 __all__ += activations.__all__ + layers.__all__
+
+_CALLBACKS = ("GradientMonitor", "GradientWarning")
+
+
+def __getattr__(name):
+    # The callbacks import their backend's training machinery: only when asked for.
+    if name in _CALLBACKS:
+        from keras_relu_family import callbacks
+
+        return getattr(callbacks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,31 +1,101 @@
-"""Inputs, tolerances and cases shared by the family tests, all generated from the registry."""
+"""Inputs, tolerances, cases and the backend's tensors and gradients for the family tests.
+
+Everything is generated from the registry, and written once for every Keras
+backend: the tests call ``tensor``, ``to_numpy``, ``value_and_grad`` and the
+``MODES`` here, never a framework directly. The modes are the ways the
+backend runs a function: eagerly, ``tf.function`` and ``jit_compile=True`` on
+TensorFlow; eagerly, ``jax.jit`` and ``jax.vmap`` on JAX.
+"""
 
 from __future__ import annotations
 
+import keras
+import ml_dtypes
 import numpy as np
-import tensorflow as tf
 
 import keras_relu_family as krf
 
-DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
+BACKEND = keras.config.backend()
+DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 # The points the issue names, their negatives, and the magnitudes where
 # exp() overflows (88.7 in float32, 11.1 in float16).
 EXTREMES = (1e4, 1e2, 88.7, 11.1, 1e-3)
 
 
-def finfo(dtype):
-    import ml_dtypes
-
-    return ml_dtypes.finfo(dtype.as_numpy_dtype)
+def numpy_dtype(dtype: str):
+    return np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
 
 
-def rel_tol(dtype) -> float:
+def finfo(dtype: str):
+    return ml_dtypes.finfo(numpy_dtype(dtype))
+
+
+# -- the backend ---------------------------------------------------------------------------
+
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    def tensor(values, dtype: str = "float32"):
+        return tf.constant(np.asarray(values, numpy_dtype(dtype)))
+
+    def value_and_grads(fn, args: list, upstream=None):
+        """``fn(*args)`` and the gradients of ``sum(upstream * fn(*args))`` for every arg."""
+        args = list(args)
+        with tf.GradientTape() as tape:
+            tape.watch(args)
+            y = fn(*args)
+        return y, tape.gradient(y, args, output_gradients=upstream)
+
+    MODES = {
+        "eager": lambda f: f,
+        "function": lambda f: tf.function(f),
+        "xla": lambda f: tf.function(f, jit_compile=True),
+    }
+
+elif BACKEND == "jax":
+    import jax
+    import jax.numpy as jnp
+
+    def tensor(values, dtype: str = "float32"):
+        return jnp.asarray(np.asarray(values, numpy_dtype(dtype)))
+
+    def value_and_grads(fn, args: list, upstream=None):
+        y, vjp = jax.vjp(fn, *args)
+        return y, list(vjp(jnp.ones_like(y) if upstream is None else upstream.astype(y.dtype)))
+
+    def _vmapped(f):
+        """``f`` mapped over the first axis, one element (a scalar) at a time."""
+        return lambda x: jax.vmap(f)(x)
+
+    MODES = {"eager": lambda f: f, "jit": jax.jit, "vmap": _vmapped}
+
+
+def to_numpy(value) -> np.ndarray:
+    """A backend tensor (or variable) as a float64 numpy array (NaN kept)."""
+    array = np.asarray(keras.ops.convert_to_numpy(value))
+    return array.astype(np.float64) if array.dtype.kind == "f" or array.dtype.kind == "V" else array
+
+
+def dtype_of(value) -> str:
+    return keras.backend.standardize_dtype(value.dtype)
+
+
+def value_and_grad(fn, x, upstream=None):
+    """``fn(x)`` and ``d sum(upstream * fn(x)) / dx`` (upstream gradient 1 by default)."""
+    y, (dx,) = value_and_grads(fn, [x], upstream)
+    return y, dx
+
+
+# -- inputs and tolerances ---------------------------------------------------------------
+
+
+def rel_tol(dtype: str) -> float:
     """Relative tolerance of a forward value: 1e-12 (float64), 1e-6 (float32), a few ulps (half)."""
-    return {tf.float64: 1e-12, tf.float32: 1e-6}.get(dtype, 2.0 * float(finfo(dtype).eps))
+    return {"float64": 1e-12, "float32": 1e-6}.get(dtype, 2.0 * float(finfo(dtype).eps))
 
 
-def abs_tol(dtype) -> float:
+def abs_tol(dtype: str) -> float:
     """Below the smallest normal number: subnormals are flushed or coarse."""
     return float(finfo(dtype).smallest_normal)
 
@@ -36,7 +106,7 @@ def ordinary(n=201):
     return np.concatenate([np.linspace(-8.0, 8.0, n), rng.normal(0.0, 3.0, 64)])
 
 
-def tails(dtype):
+def tails(dtype: str):
     """The tails and exact zeros, representable in ``dtype``, up to its largest finite value."""
     big = float(finfo(dtype).max)
     points = [p for p in EXTREMES + (30.0, 50.0, 700.0, 1e-7) if p < big]
@@ -44,10 +114,15 @@ def tails(dtype):
     return np.array(values, dtype=np.float64)
 
 
-def inputs(dtype):
+def representable(x, dtype: str) -> np.ndarray:
+    """``x`` rounded to ``dtype`` (round to nearest even), back in float64."""
+    with np.errstate(over="ignore"):
+        return np.asarray(x, np.float64).astype(numpy_dtype(dtype)).astype(np.float64)
+
+
+def inputs(dtype: str):
     """All test inputs as float64 values exactly representable in ``dtype``."""
-    x = np.concatenate([ordinary(), tails(dtype)])
-    return tf.cast(tf.constant(x, tf.float64), dtype).numpy().astype(np.float64)
+    return representable(np.concatenate([ordinary(), tails(dtype)]), dtype)
 
 
 def param_cases():
@@ -74,14 +149,6 @@ def numpy_derivative(spec, x, params):
     """d/dx from the numpy reference (the first of a pair for trainable activations)."""
     grad = spec.numpy_derivative(x, **params)
     return grad[0] if isinstance(grad, tuple) else grad
-
-
-def value_and_grad(fn, x):
-    """``fn(x)`` and ``d sum(fn(x)) / dx`` (upstream gradient 1)."""
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = fn(x)
-    return y, tape.gradient(y, x)
 
 
 def away_from_kinks(x, kinks, margin=1e-3):

@@ -128,7 +128,7 @@ def regression_data(n: int = 64, width: int = 4, seed: int = 0) -> tuple:
 
 def weights_by_path(model: keras.Model) -> dict:
     """``{variable.path: numpy value}`` for every variable of ``model``."""
-    return {v.path: np.array(v.numpy()) for v in model.weights}
+    return {v.path: np.array(keras.ops.convert_to_numpy(v)) for v in model.weights}
 
 
 def run_python(
@@ -178,7 +178,7 @@ def loss_gradients(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict:
 
 def optimizer_state(model: keras.Model) -> dict:
     """``{path: value}`` of the optimizer's variables (iterations, slots, ...)."""
-    return {v.path: np.array(v.numpy()) for v in model.optimizer.variables}
+    return {v.path: np.array(keras.ops.convert_to_numpy(v)) for v in model.optimizer.variables}
 
 
 def reference_params(spec, layer: keras.layers.Layer) -> dict:
@@ -190,7 +190,7 @@ def reference_params(spec, layer: keras.layers.Layer) -> dict:
     import inspect
 
     names = [name for name in inspect.signature(spec.numpy_forward).parameters if name != "x"]
-    weights = {w.name: np.array(w.numpy(), dtype="float64") for w in layer.weights}
+    weights = {w.name: np.array(keras.ops.convert_to_numpy(w), "float64") for w in layer.weights}
     return {name: weights[name] if name in weights else getattr(layer, name) for name in names}
 
 

@@ -24,9 +24,12 @@ BACKEND = keras.config.backend()
 if BACKEND == "tensorflow":
     from keras_relu_family._backend import tensorflow_ops as xp
     from keras_relu_family._backend.tensorflow import apply
+elif BACKEND == "jax":
+    from keras_relu_family._backend import jax_ops as xp
+    from keras_relu_family._backend.jax import apply
 else:  # pragma: no cover - depends on KERAS_BACKEND
     raise ImportError(
-        "keras_relu_family runs on Keras's TensorFlow backend (set KERAS_BACKEND=tensorflow "
+        "keras_relu_family runs on Keras's TensorFlow and JAX backends (set KERAS_BACKEND "
         f"before importing Keras). Received: keras.config.backend()={BACKEND!r}"
     )
 
