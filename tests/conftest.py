@@ -50,12 +50,17 @@ TENSORFLOW_ONLY = [
     "test_xla.py",
 ]
 
+# Tests that run child processes on every backend themselves: once, in the default run.
+ONCE = ["test_cross_backend.py"]
+
 collect_ignore = []
 if BACKEND != "tensorflow":
     if "tensorflow" in sys.modules:
         raise RuntimeError("TensorFlow was imported before the blocker of this test run.")
     sys.meta_path.insert(0, _Blocker("tensorflow", "tf_keras"))
-    collect_ignore = [os.path.join(os.path.dirname(__file__), name) for name in TENSORFLOW_ONLY]
+    collect_ignore = [
+        os.path.join(os.path.dirname(__file__), name) for name in TENSORFLOW_ONLY + ONCE
+    ]
 
 if BACKEND == "jax":
     import jax
