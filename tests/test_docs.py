@@ -11,9 +11,13 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import keras_relu_family as krf
@@ -104,9 +108,18 @@ def test_every_nav_page_exists_or_is_generated(generated):
         assert (DOCS / page).is_file() or page in generated, page
 
 
+JAX_BLOCK = "<!-- snippet: jax -->\n"
+
+
+def _python_blocks(text: str, marker: str = "") -> list:
+    """The Python blocks of ``text`` after ``marker`` (or those after no marker at all)."""
+    found = re.findall(r"(<!--[^\n]*-->\n)?```python\n(.*?)```", text, re.S)
+    return [code for mark, code in found if mark == marker]
+
+
 @pytest.mark.parametrize("page", RUNNABLE)
 def test_python_blocks_run(page, tmp_path, monkeypatch):
-    blocks = re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
+    blocks = _python_blocks((DOCS / page).read_text())
     assert blocks, page
     monkeypatch.chdir(tmp_path)  # GradientMonitor writes logs/ here
     printed = io.StringIO()
@@ -118,3 +131,25 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
         assert "nan" not in line.lower(), line
     if page == "concepts/gradients.md":
         assert printed.getvalue().strip() == "7.0"
+
+
+def test_getting_started_jax_block_runs_on_jax_without_tensorflow(tmp_path):
+    (block,) = _python_blocks((DOCS / "getting-started.md").read_text(), JAX_BLOCK)
+    script = tmp_path / "jax_block.py"
+    blocker = (
+        "import sys, importlib.abc\n"
+        "class B(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'tensorflow':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, B())\n"
+    )
+    script.write_text(blocker + block)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = [float(v) for v in done.stdout.strip().splitlines()[-1].strip("[]").split()]
+    expected = [(1 + x / np.sqrt(x * x + 4)) / 2 for x in (-1.0, 0.0, 1.0)]
+    np.testing.assert_allclose(printed, expected, rtol=1e-3)
