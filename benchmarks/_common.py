@@ -70,12 +70,30 @@ def _version(package: str) -> str:
     return "?"
 
 
-def machine_line() -> str:
-    """CPU model, core count, Python/TensorFlow/Keras versions and the load average now."""
+def _accelerator() -> str:
+    """The GPU, if ``nvidia-smi`` names one (no framework is imported to ask)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return ""
+    done = subprocess.run(
+        ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    names = done.stdout.strip().splitlines()
+    return f", GPU {names[0]}" if done.returncode == 0 and names else ""
+
+
+def machine_line(backend: str = "tensorflow") -> str:
+    """CPU model, core count, Python/framework/Keras versions and the load average now."""
+    framework = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[backend]
     return (
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} "
-        f"{platform.release()}; Python {platform.python_version()}, TensorFlow "
-        f"{_version('tensorflow')}, Keras {_version('keras')}; load average {load_average()}"
+        f"machine: {cpu_model()}, {os.cpu_count()} cores{_accelerator()}, {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, {framework} "
+        f"{_version(backend)}, Keras {_version('keras')}; load average {load_average()}"
     )
 
 

@@ -2,9 +2,17 @@
 
 One ``custom_vjp`` function per kernel and set of static arguments, made once
 and cached. Its forward rule keeps what the kernel's backward pass needs
-(the caller's ``x``, the returned ``y``, or the kernel's residuals), and its
-backward rule casts, runs the kernel's backward pass, and reduces each
-parameter's gradient to that parameter's shape and dtype. It composes with
+(the caller's ``x`` or the returned ``y``), and its backward rule casts, runs
+the kernel's backward pass, and reduces each parameter's gradient to that
+parameter's shape and dtype.
+
+A kernel with ``residuals`` (the one-byte branch of the piecewise-linear
+rectifiers) keeps ``x`` here and computes its residuals in the backward
+pass, where XLA fuses them into the gradient's loop: keeping ``x`` costs
+nothing a JAX caller does not hold already (``jax.nn.relu``'s own gradient
+keeps it), while writing the byte costs the forward pass a second loop. On
+TensorFlow, whose ``ReluGrad`` works from ``y`` and lets ``x`` go, the
+wrapper writes the byte instead. It composes with
 ``jax.jit``, ``jax.grad`` and ``jax.vmap``; under ``jit`` XLA fuses each pass
 into one loop, as the TensorFlow wrapper does explicitly.
 """
@@ -46,13 +54,13 @@ def _function(kernel: Kernel, static_items: tuple):
         compute = _compute_dtype(kernel, x.dtype)
         return x.astype(compute), tuple(p.astype(compute) for p in params)
 
+    keeps_input = kernel.saves_input or kernel.residuals is not None
+
     def forward(x, params, tensors):
         cx, cparams = cast_all(x, params)
         y = kernel.forward(cx, *cparams, **static, **tensors)
-        saved = (x,) if kernel.saves_input else ()
+        saved = (x,) if keeps_input else ()
         saved += (y,) if kernel.saves_output else ()
-        if kernel.residuals is not None:
-            saved += tuple(kernel.residuals(cx, *cparams, **static, **tensors))
         return y.astype(x.dtype), saved
 
     @jax.custom_vjp
@@ -66,8 +74,12 @@ def _function(kernel: Kernel, static_items: tuple):
     def op_bwd(residual, dy):
         saved, params, tensors = residual
         cdy, cparams = cast_all(dy, params)
-        if kernel.saves_input:
+        if keeps_input:
             saved = (saved[0].astype(cdy.dtype),) + saved[1:]
+        if kernel.residuals is not None:  # from x, in the backward pass (see above)
+            x, saved = saved[0], saved[1:]
+            extra = tuple(kernel.residuals(x, *cparams, **static, **tensors))
+            saved = ((x,) if kernel.saves_input else ()) + saved + extra
         grads = kernel.backward(cdy, *saved, *cparams, **static, **tensors)
         dx = grads[0].astype(dy.dtype)
         dparams = tuple(_reduce_to(g, p) for g, p in zip(grads[1:], params, strict=True))
