@@ -1,6 +1,7 @@
 """Forward + backward time of every activation against the framework's own version.
 
-On TensorFlow (the default) and on JAX (``--backend jax``).
+On TensorFlow (the default), on JAX (``--backend jax``) and on PyTorch
+(``--backend torch``).
 
 One row per ``Benchmark`` of each registry entry (``benchmarks/_rows.py``):
 the activation with those parameters, and any parameter marked ``Trainable``
@@ -9,8 +10,9 @@ gradients of ``y`` (upstream gradient ``dy``, a fixed random tensor) with
 respect to ``x`` and the variables, on an 8M-element float32 tensor (2048 x
 4096). On TensorFlow the step runs inside ``tf.function`` and inside
 ``tf.function(jit_compile=True)``, on JAX inside ``jax.jit`` (with
-``jax.vjp``; on that path nothing imports TensorFlow, so the script runs on a
-machine with JAX and Keras alone). This package's version and the built-in
+``jax.vjp``), on PyTorch eagerly and under ``torch.compile``; on the JAX and
+PyTorch paths nothing imports TensorFlow, so the script runs on a machine with
+that framework and Keras alone. This package's version and the built-in
 run alternately in one process (the order flips every run), and the table
 shows the median of ``--runs`` timed runs after warm-up, with the ratio
 ours / built-in and the row's goal for that ratio.
@@ -26,6 +28,7 @@ Usage::
     python benchmarks/activations.py --only elu,relu --runs 41
     python benchmarks/activations.py --quick         # tiny tensor, 3 runs: checks it runs
     python benchmarks/activations.py --backend jax   # the same rows under jax.jit
+    python benchmarks/activations.py --backend torch # eager and torch.compile
 """
 
 from __future__ import annotations
@@ -124,6 +127,37 @@ class Jax:
         return lambda x, dy: jax.block_until_ready(compiled(x, dy, variables))
 
 
+class Torch:
+    """Steps eagerly and under ``torch.compile``, with ``torch.autograd.grad``."""
+
+    modes = (("eager", "torch", False), ("torch.compile", "torch.compile", True))
+
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+        torch.set_grad_enabled(True)
+
+    def variable(self, value, shape, name):
+        return self.torch.full(shape, value, dtype=self.torch.float32, requires_grad=True)
+
+    def data(self, shape):
+        torch = self.torch
+        generator = torch.Generator().manual_seed(1)
+        x = torch.randn(shape, generator=generator) * 3.0
+        return x.requires_grad_(True), torch.randn(shape, generator=generator)
+
+    def step(self, fn: Callable, variables: list, jit: bool) -> Callable:
+        torch = self.torch
+        forward = torch.compile(fn, dynamic=False) if jit else fn
+
+        def step(x, dy):
+            y = forward(x)
+            return y, torch.autograd.grad(y, [x, *variables], grad_outputs=dy)
+
+        return step  # on the CPU the gradients are computed when grad returns
+
+
 def _bind(backend, row, side: str, channels: int) -> tuple:
     """``(f, variables)``: the row's function on one side, its trainables fresh variables.
 
@@ -210,7 +244,7 @@ def run(backend, args) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"), default="tensorflow")
     parser.add_argument("--quick", action="store_true", help="tiny tensor, 3 runs")
     parser.add_argument("--runs", type=int, default=41, help="timed runs per side")
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs per side")
@@ -229,7 +263,7 @@ def main(argv=None) -> None:
         _common.quiet_tensorflow()
         backend = TensorFlow()
     else:
-        backend = Jax()
+        backend = Jax() if args.backend == "jax" else Torch()
     elements = args.rows * args.cols
     print(_common.machine_line(args.backend))
     if args.backend == "tensorflow":

@@ -4,7 +4,8 @@ Everything is generated from the registry, and written once for every Keras
 backend: the tests call ``tensor``, ``to_numpy``, ``value_and_grad`` and the
 ``MODES`` here, never a framework directly. The modes are the ways the
 backend runs a function: eagerly, ``tf.function`` and ``jit_compile=True`` on
-TensorFlow; eagerly, ``jax.jit`` and ``jax.vmap`` on JAX.
+TensorFlow; eagerly, ``jax.jit`` and ``jax.vmap`` on JAX; eagerly and
+``torch.compile`` on PyTorch.
 """
 
 from __future__ import annotations
@@ -70,6 +71,26 @@ elif BACKEND == "jax":
 
     MODES = {"eager": lambda f: f, "jit": jax.jit, "vmap": _vmapped}
 
+elif BACKEND == "torch":
+    import torch
+
+    def tensor(values, dtype: str = "float32"):
+        array = np.asarray(values, np.float64)
+        return torch.tensor(array, dtype=getattr(torch, dtype))
+
+    def value_and_grads(fn, args: list, upstream=None):
+        args = [a.detach().clone().requires_grad_(True) for a in args]
+        y = fn(*args)
+        dy = torch.ones_like(y) if upstream is None else upstream.to(y.dtype)
+        grads = torch.autograd.grad(y, args, grad_outputs=dy, allow_unused=True)
+        grads = [torch.zeros_like(a) if g is None else g for g, a in zip(grads, args, strict=True)]
+        return y.detach(), grads
+
+    def _compiled(f):
+        return torch.compile(f, dynamic=False, fullgraph=False)
+
+    MODES = {"eager": lambda f: f, "compile": _compiled}
+
 
 def to_numpy(value) -> np.ndarray:
     """A backend tensor (or variable) as a float64 numpy array (NaN kept)."""
@@ -85,6 +106,18 @@ def value_and_grad(fn, x, upstream=None):
     """``fn(x)`` and ``d sum(upstream * fn(x)) / dx`` (upstream gradient 1 by default)."""
     y, (dx,) = value_and_grads(fn, [x], upstream)
     return y, dx
+
+
+def value_and_grad_in(mode: str, fn, x):
+    """``value_and_grad(fn, x)`` run the backend's way ``mode``.
+
+    TensorFlow and JAX compile the forward and backward passes together (as
+    their train steps do); PyTorch compiles ``fn`` and differentiates the
+    compiled function (``torch.compile`` traces the backward pass from it).
+    """
+    if BACKEND == "torch":
+        return value_and_grad(MODES[mode](fn), x)
+    return MODES[mode](lambda t: value_and_grad(fn, t))(x)
 
 
 # -- inputs and tolerances ---------------------------------------------------------------

@@ -30,6 +30,7 @@ from _family_helpers import (
     tensor,
     to_numpy,
     value_and_grad,
+    value_and_grad_in,
 )
 
 import keras_relu_family as krf
@@ -45,8 +46,7 @@ def grad_tol(dtype):
 
 
 def ours_grad(spec, params, x, mode="eager"):
-    fn = MODES[mode](lambda t: value_and_grad(lambda u: call(spec, u, params), t))
-    return fn(x)
+    return value_and_grad_in(mode, lambda u: call(spec, u, params), x)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -162,12 +162,12 @@ def test_rrelu_training_gradient_is_the_forward_slope(dtype, mode):
     """While training, d/dx on the negative side is the very slope the forward pass drew."""
     x = tensor(np.concatenate([-np.linspace(0.5, 4.0, 64), [0.0, 2.0, np.nan]]), dtype)
 
-    def run(u):
-        return value_and_grad(lambda v: krf.rrelu(v, 0.1, 0.5, training=True, seed=11), u)
+    def run(v):
+        return krf.rrelu(v, 0.1, 0.5, training=True, seed=11)
 
     if mode == "vmap":  # one draw per element: the seed would give every element the same slope
         mode = "jit"
-    y, dx = MODES[mode](run)(x)
+    y, dx = value_and_grad_in(mode, run, x)
     y64, x64, dx64 = to_numpy(y), to_numpy(x), to_numpy(dx)
     slopes = y64[:64] / x64[:64]
     eps = float(finfo(dtype).eps)

@@ -158,7 +158,7 @@ def test_parameters_as_keras_tensors_and_variables_work_symbolically(tmp_path):
     model = keras.Model([x_in, alpha_in], outputs)
     x = np.linspace(-3.0, 3.0, 12).reshape(2, 6).astype("float32")
     alpha = np.full((2, 6), 0.1, "float32")
-    got = [np.asarray(t) for t in model([x, alpha])]
+    got = [to_numpy(t) for t in model([x, alpha])]
     ref = krf.REGISTRY["prelu"].numpy_forward
     np.testing.assert_allclose(got[0], ref(x, alpha), rtol=1e-7)
     np.testing.assert_allclose(got[1], ref(x, 0.3), rtol=1e-6)
@@ -167,7 +167,7 @@ def test_parameters_as_keras_tensors_and_variables_work_symbolically(tmp_path):
     model.save(tmp_path / "params.keras")
     reloaded = keras.saving.load_model(tmp_path / "params.keras")
     for a, b in zip(reloaded([x, alpha]), got, strict=True):
-        np.testing.assert_array_equal(np.asarray(a), b)
+        np.testing.assert_array_equal(to_numpy(a), b)
 
 
 # -- Keras's own versions ----------------------------------------------------------------

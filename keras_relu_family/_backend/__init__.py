@@ -27,10 +27,13 @@ if BACKEND == "tensorflow":
 elif BACKEND == "jax":
     from keras_relu_family._backend import jax_ops as xp
     from keras_relu_family._backend.jax import apply
+elif BACKEND == "torch":
+    from keras_relu_family._backend import torch_ops as xp
+    from keras_relu_family._backend.torch import apply
 else:  # pragma: no cover - depends on KERAS_BACKEND
     raise ImportError(
-        "keras_relu_family runs on Keras's TensorFlow and JAX backends (set KERAS_BACKEND "
-        f"before importing Keras). Received: keras.config.backend()={BACKEND!r}"
+        "keras_relu_family runs on Keras's TensorFlow, JAX and PyTorch backends (set "
+        f"KERAS_BACKEND before importing Keras). Received: keras.config.backend()={BACKEND!r}"
     )
 
 __all__ = ["BACKEND", "apply", "xp"]

@@ -95,9 +95,10 @@ class PReLU(ActivationLayer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> import keras_relu_family as krf
-    >>> np.asarray(krf.PReLU()(np.array([[-2.0, 0.0, 3.0]])))
+    >>> keras.ops.convert_to_numpy(krf.PReLU()(np.array([[-2.0, 0.0, 3.0]])))
     array([[-0.5,  0. ,  3. ]], dtype=float32)
 
     Reference:
