@@ -40,6 +40,9 @@ TENSORFLOW_ONLY = [
     "test_xla.py",
 ]
 
+# Tests of PyTorch's own functions.
+TORCH_ONLY = ["test_family_torch.py"]
+
 # Tests that run child processes on every backend themselves: once, in the default run.
 ONCE = ["test_cross_backend.py"]
 
@@ -60,6 +63,8 @@ OTHER_BACKENDS = [
 ]
 
 collect_ignore = list(OTHER_BACKENDS)
+if BACKEND != "torch":
+    collect_ignore += [os.path.join(HERE, name) for name in TORCH_ONLY]
 if BACKEND != "tensorflow":
     collect_ignore += [os.path.join(HERE, name) for name in TENSORFLOW_ONLY + ONCE]
     collect_ignore.append(os.path.join(PACKAGE, "callbacks"))  # until the monitor is ported

@@ -80,6 +80,9 @@ class ActivationSpec:
             ``keras.ops``), taking the same arguments; ``None`` if it has none.
         autodiff: The plain formula in the backend's ops (``xp``), whose
             gradient the framework computes.
+        torch_builtin: ``(F, x, **params) -> tensor``: PyTorch's own version in
+            ``torch.nn.functional`` (passed in as ``F``), or ``None`` where
+            PyTorch has none (also returned for parameters it does not take).
         kinks: ``params -> tuple`` of the points where the derivative jumps.
         param_sets: Parameter values the tests run with; the first is the
             defaults (plus required arguments).
@@ -99,6 +102,7 @@ class ActivationSpec:
     numpy_derivative: Callable
     builtin: Callable | None = None
     autodiff: Callable | None = None
+    torch_builtin: Callable | None = None
     kinks: Callable[[Mapping], tuple] = no_kinks
     param_sets: tuple = ({},)
     layer_kwargs: Mapping = dataclasses.field(default_factory=dict)

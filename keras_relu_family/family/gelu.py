@@ -164,6 +164,9 @@ SPECS = (
         layer=GELU,
         numpy_forward=numpy_gelu,
         numpy_derivative=numpy_gelu_grad,
+        torch_builtin=lambda F, x, approximate=False: F.gelu(
+            x, approximate="tanh" if approximate else "none"
+        ),
         builtin=lambda x, approximate=False: keras.activations.gelu(x, approximate),
         autodiff=_autodiff,
         param_sets=({}, {"approximate": True}),

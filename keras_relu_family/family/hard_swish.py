@@ -95,6 +95,7 @@ SPECS = (
         layer=HardSwish,
         numpy_forward=numpy_hard_swish,
         numpy_derivative=numpy_hard_swish_grad,
+        torch_builtin=lambda F, x: F.hardswish(x),
         builtin=keras.activations.hard_swish,
         autodiff=lambda x: x * xp.relu6(x + 3.0) / 6.0,
         kinks=lambda params: (-3.0, 3.0),

@@ -111,6 +111,7 @@ SPECS = (
         layer=HardTanh,
         numpy_forward=numpy_hard_tanh,
         numpy_derivative=numpy_hard_tanh_grad,
+        torch_builtin=lambda F, x, min_val=-1.0, max_val=1.0: F.hardtanh(x, min_val, max_val),
         builtin=_builtin,
         autodiff=lambda x, min_val=-1.0, max_val=1.0: xp.minimum(xp.maximum(x, min_val), max_val),
         kinks=lambda params: (params.get("min_val", -1.0), params.get("max_val", 1.0)),

@@ -115,6 +115,7 @@ SPECS = (
         layer=LeakyReLU,
         numpy_forward=numpy_leaky_relu,
         numpy_derivative=numpy_leaky_relu_grad,
+        torch_builtin=lambda F, x, negative_slope=0.01: F.leaky_relu(x, negative_slope),
         builtin=lambda x, negative_slope=0.01: keras.activations.leaky_relu(x, negative_slope),
         autodiff=lambda x, negative_slope=0.01: xp.where(x >= 0, x, negative_slope * x),
         kinks=kink_at_zero,

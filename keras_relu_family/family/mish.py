@@ -131,6 +131,7 @@ SPECS = (
         layer=Mish,
         numpy_forward=numpy_mish,
         numpy_derivative=numpy_mish_grad,
+        torch_builtin=lambda F, x: F.mish(x),
         builtin=keras.activations.mish,
         autodiff=lambda x: x * xp.tanh(xp.softplus(x)),
         benchmarks=(Benchmark(goals={"tf.function": "<1", "xla": 1.05}),),

@@ -194,6 +194,9 @@ SPECS = (
         layer=PReLU,
         numpy_forward=numpy_prelu,
         numpy_derivative=numpy_prelu_grad,
+        torch_builtin=lambda F, x, alpha: F.prelu(
+            x, alpha.reshape(-1) if alpha.dim() else alpha.reshape(1)
+        ),
         builtin=_builtin,
         autodiff=lambda x, alpha: xp.where(x >= 0, x, xp.cast(alpha, x.dtype) * x),
         kinks=kink_at_zero,

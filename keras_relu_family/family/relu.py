@@ -171,6 +171,15 @@ def _autodiff(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return xp.where(x > threshold, on, negative_slope * (x - threshold))
 
 
+def _torch_builtin(F, x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """PyTorch's relu, leaky_relu or relu6 where the arguments are one of those."""
+    if threshold != 0.0:
+        return None
+    if max_value is None:
+        return F.relu(x) if negative_slope == 0.0 else F.leaky_relu(x, negative_slope)
+    return F.relu6(x) if (max_value, negative_slope) == (6.0, 0.0) else None
+
+
 def _kinks(params) -> tuple:
     max_value = params.get("max_value")
     return (params.get("threshold", 0.0),) + (() if max_value is None else (max_value,))
@@ -196,6 +205,7 @@ SPECS = (
         layer=ReLU,
         numpy_forward=numpy_relu,
         numpy_derivative=numpy_relu_grad,
+        torch_builtin=_torch_builtin,
         builtin=keras.activations.relu,
         autodiff=_autodiff,
         kinks=_kinks,

@@ -82,6 +82,7 @@ SPECS = (
         layer=ReLU6,
         numpy_forward=numpy_relu6,
         numpy_derivative=numpy_relu6_grad,
+        torch_builtin=lambda F, x: F.relu6(x),
         builtin=keras.activations.relu6,
         autodiff=xp.relu6,
         kinks=lambda params: (0.0, 6.0),

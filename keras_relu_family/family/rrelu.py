@@ -172,6 +172,7 @@ SPECS = (
         layer=RReLU,
         numpy_forward=numpy_rrelu,
         numpy_derivative=numpy_rrelu_grad,
+        torch_builtin=lambda F, x, lower=1 / 8, upper=1 / 3: F.rrelu(x, lower, upper),
         builtin=_builtin,
         autodiff=lambda x, lower=1 / 8, upper=1 / 3: slope_forward(x, (lower + upper) / 2),
         kinks=kink_at_zero,

@@ -141,6 +141,7 @@ SPECS = (
         layer=Softplus,
         numpy_forward=numpy_softplus,
         numpy_derivative=numpy_softplus_grad,
+        torch_builtin=lambda F, x, beta=1.0, threshold=20.0: F.softplus(x, beta, threshold),
         builtin=_builtin,
         autodiff=lambda x, beta=1.0, threshold=20.0: _formula(
             x, beta, threshold, xp.softplus, xp.where

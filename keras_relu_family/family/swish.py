@@ -161,6 +161,7 @@ SPECS = (
         layer=Swish,
         numpy_forward=numpy_swish,
         numpy_derivative=numpy_swish_grad,
+        torch_builtin=lambda F, x, beta=1.0: F.silu(x) if beta == 1.0 else None,
         builtin=_builtin,
         autodiff=lambda x, beta=1.0: x * xp.sigmoid(xp.cast(beta, x.dtype) * x),
         param_sets=({}, {"beta": 1.7}, {"beta": -0.5}),

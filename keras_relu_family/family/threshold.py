@@ -113,6 +113,7 @@ SPECS = (
         layer=Threshold,
         numpy_forward=numpy_threshold,
         numpy_derivative=numpy_threshold_grad,
+        torch_builtin=lambda F, x, threshold=0.0, value=0.0: F.threshold(x, threshold, value),
         builtin=lambda x, threshold=0.0, value=0.0: keras.activations.threshold(
             x, threshold, value
         ),
