@@ -51,6 +51,7 @@ class Logger:
         self.drained = 0  # the step count at the last drain
         self.hist_written = 0
         self.last = {}  # the last logged values, for the table
+        self.pending = None  # a table to print after fit's own epoch line
         self._functions = {}
 
     def open(self, strategy) -> None:
@@ -144,13 +145,25 @@ class Logger:
         for finding in self.rules.check(step, values["norms"], values["global"]):
             warnings.warn(finding.message, GradientWarning, stacklevel=2)
 
-    def end_epoch(self, epoch: int, model) -> None:
-        """Flushes; prints the epoch's table at ``verbose=1`` (the chief only)."""
+    def end_epoch(self, epoch: int, model, later: bool = False) -> None:
+        """Flushes; prints the epoch's table at ``verbose=1`` (the chief only).
+
+        With ``later=True`` the table waits for :meth:`print_pending`: ``fit``
+        prints its own epoch line after every callback's ``on_epoch_end``, and
+        the table reads better after it.
+        """
         if not self.chief:
             return
         self.run_dir.flush()
         if self.verbose:
-            print(self.table(epoch, model), flush=True)
+            self.pending = self.table(epoch, model)
+            if not later:
+                self.print_pending()
+
+    def print_pending(self) -> None:
+        if self.pending:
+            print(self.pending, flush=True)
+        self.pending = None
 
     def table(self, epoch: int, model) -> str:
         norms, dead = self.last.get("norms", {}), self.last.get("dead", {})

@@ -173,6 +173,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._sync_pending = True  # after every on_train_begin (BackupAndRestore's too)
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._logger.print_pending()  # the last epoch's table, after fit's epoch line
         if self._sync_pending:
             self._sync_pending = False
             self._engine.sync(iterations_of(self.model.optimizer))
@@ -189,7 +190,7 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._logger.drain(self._engine.capture, self._engine.step)
-        self._logger.end_epoch(epoch, self.model)
+        self._logger.end_epoch(epoch, self.model, later=True)
 
     def on_train_end(self, logs=None):
         try:
@@ -198,6 +199,7 @@ class GradientMonitor(keras.callbacks.Callback):
             self._detach()
             if self._logger.run_dir is not None:
                 self._logger.run_dir.flush()
+            self._logger.print_pending()
 
     # -- helpers -------------------------------------------------------------------------
 
