@@ -81,14 +81,17 @@ def test_no_spike_judged_without_two_logged_steps_of_history():
 
 def test_exploding_growth_of_the_global_norm():
     rules = Rules(exploding_factor=1000)
-    # Each step 12x the last: never 1000x its recent maximum, but 1728x over a rise.
-    findings = checked(rules, {"a": 1.0}, {"a": 12.0}, {"a": 144.0}, {"a": 1728.0})
-    assert [(f.layer, f.step) for f in findings] == [("global", 4)]
-    assert "1.73e+03 times its value 3 logged steps before (1), rising at each of them" in (
-        findings[0].message
-    )
-    rules = Rules(exploding_factor=1000)  # a fall breaks the rise
-    assert checked(rules, {"a": 1.0}, {"a": 12.0}, {"a": 11.0}, {"a": 144.0}, {"a": 1728.0}) == []
+    # Ten steady steps, then three times the last at each: never a spike of 1000x its
+    # recent maximum, but 2187x where the run began at step 17.
+    steps = [{"a": 1.0}] * 10 + [{"a": 3.0**k} for k in range(1, 8)]
+    findings = checked(rules, *steps)
+    assert [(f.layer, f.step) for f in findings] == [("global", 17)]
+    assert "2.19e+03 times the largest of its first 10 logged norms (1)" in findings[0].message
+
+
+def test_a_layer_waking_up_from_zero_is_not_exploding():
+    rules = Rules(exploding_factor=1000)  # a dead layer (norm 0) that starts learning again
+    assert checked(rules, {"a": 0.0, "b": 1.0}, {"a": 0.0, "b": 1.0}, {"a": 5.0, "b": 1.0}) == []
 
 
 def test_non_finite_always_warns_and_once_per_layer_per_epoch():

@@ -64,6 +64,15 @@ class Logger:
         self.written = max(self.written, last_logged_step(run_dir.directory, tf.io.gfile))
         self.run_dir = run_dir
 
+    def _layout(self, capture):
+        """The columns of the drained rows, made once per capture and set of probed layers."""
+        key = ("layout", id(capture), tuple(capture.dead.probed))
+        layout = self._functions.get(key)
+        if layout is None:
+            _tags.check_layer_paths(capture.layer_paths)
+            layout = self._functions[key] = _summaries.Layout(capture)
+        return layout
+
     def _function(self, kind, capture, layout=None, writer=None):
         key = (kind, id(capture), id(writer), tuple(layout.probed) if layout else ())
         function = self._functions.get(key)
@@ -88,8 +97,7 @@ class Logger:
         steps = _window.logged_steps(first, now, self.update_freq)
         floor = self.written
         if steps:
-            _tags.check_layer_paths(capture.layer_paths)
-            layout = _summaries.Layout(capture)
+            layout = self._layout(capture)
             rows = self._scalars(capture, layout, steps)
             for step, row in zip(steps, rows, strict=True):
                 self._take(step, layout.split(row))

@@ -9,10 +9,10 @@ the defaults):
 * **exploding** (``exploding_factor``), either of
   - *spike*: a layer's norm (or the global norm) is above
     ``exploding_factor`` times the largest of its own last ``HISTORY``
-    logged norms (with at least ``MIN_HISTORY`` of them);
-  - *growth*: the global norm rose at each of the last ``MIN_HISTORY`` or
-    more logged steps and is now above ``exploding_factor`` times its value
-    where the rise began.
+    logged norms (with at least ``MIN_HISTORY`` of them, not all 0);
+  - *growth*: the global norm is above ``exploding_factor`` times the largest
+    of the first ``HISTORY`` logged global norms (a growth too steady for a
+    spike: twice the norm every step, say).
 
 Absolute bounds per layer, off by default: ``vanishing_threshold`` (norm
 below it) and ``exploding_threshold`` (norm above it). Each layer warns at most once per
@@ -72,7 +72,7 @@ class Rules:
         self.vanishing_threshold = vanishing_threshold
         self.exploding_threshold = exploding_threshold
         self._history = collections.defaultdict(lambda: collections.deque(maxlen=HISTORY))
-        self._rise = []  # the global norms of the current unbroken rise
+        self._start = []  # the first HISTORY finite global norms: where the run began
         self.flagged = {}  # this epoch: layer -> kind
 
     def new_epoch(self) -> None:
@@ -123,7 +123,8 @@ class Rules:
             rule = f"exploding_threshold={self.exploding_threshold:g}"
             return self._finding(path, "exploding", value, rule, step, name, "")
         factor, history = self.exploding_factor, self._history[path]
-        if factor is not None and len(history) >= MIN_HISTORY and value > factor * max(history):
+        top = max(history, default=0.0)
+        if factor is not None and len(history) >= MIN_HISTORY and top > 0 and value > factor * top:
             why = (
                 f"{value / max(history):.3g} times the largest of its last {len(history)} "
                 f"logged norms ({max(history):.3g})"
@@ -135,19 +136,18 @@ class Rules:
     def _judge_global(self, value, step):
         name = "the global gradient norm"
         if not math.isfinite(value):
-            self._rise = []
             return self._finding(GLOBAL, "non-finite", value, "non-finite", step, name, "")
-        rise = self._rise = (self._rise if self._rise and value > self._rise[-1] else []) + [value]
         finding = self._judge_high(GLOBAL, value, step, name)
-        factor = self.exploding_factor
-        growing = factor is not None and len(rise) > MIN_HISTORY and value > factor * rise[0]
+        start, factor = self._start, self.exploding_factor
+        top = max(start, default=0.0)
+        growing = factor is not None and len(start) >= MIN_HISTORY and 0 < top < value / factor
         if finding is None and growing:
-            why = (
-                f"{value / rise[0]:.3g} times its value {len(rise) - 1} logged steps before "
-                f"({rise[0]:.3g}), rising at each of them"
-            )
+            why = f"{value / top:.3g} times the largest of its first {len(start)} logged norms"
+            why += f" ({top:.3g})"
             rule = f"exploding_factor={factor:g}"
             finding = self._finding(GLOBAL, "exploding", value, rule, step, name, why)
+        if len(start) < HISTORY:
+            start.append(value)
         return finding
 
     @staticmethod

@@ -63,9 +63,8 @@ class GradientMonitor(keras.callbacks.Callback):
             Defaults to `1e-7`.
         exploding_factor: Warn when a layer's norm (or the global norm) is
             above this many times the largest of its last 10 logged norms, or
-            the global norm rose at each of the last two or more logged steps
-            to this many times where the rise began; `None` turns the rule off.
-            Defaults to `1000`.
+            the global norm above this many times the largest of the first 10
+            logged ones; `None` turns the rule off. Defaults to `1000`.
         update_ratios: Log ``update_ratio/<layer path>``. Defaults to `False`
             (each logged step then reads every weight twice; see
             ``docs/monitor.md`` for the cost).
