@@ -3,9 +3,10 @@
 Built from this package's layers, trained with Adam on MNIST when
 keras.datasets.mnist can be downloaded, otherwise on scikit-learn's bundled
 handwritten digits resized to 28x28 (a one-line message says so). Prints
-the test accuracy. A GradientMonitor writes every layer's gradient norm and
-each ReLU layer's dead fraction to <out>/logs/train, next to Keras's own
-TensorBoard logs (loss and accuracy). Look at them with
+the test accuracy. A GradientMonitor writes every layer's gradient norm,
+update ratio and each ReLU layer's dead fraction to <out>/logs/train, next
+to Keras's own TensorBoard logs (loss and accuracy), and prints their last
+values in a table at the end of each epoch (verbose=1). Look at them with
 
     tensorboard --logdir runs/simple_net/logs
     python -m keras_relu_family.report runs/simple_net/logs --output report.png
@@ -61,7 +62,12 @@ def main(argv=None) -> dict:
     log_dir = os.path.join(args.out, "logs")
     shutil.rmtree(log_dir, ignore_errors=True)  # a rerun must not mix with old events
     callbacks = [
-        krf.GradientMonitor(log_dir, update_freq=1 if args.tiny else args.update_freq),
+        krf.GradientMonitor(
+            log_dir,
+            update_freq=1 if args.tiny else args.update_freq,
+            update_ratios=True,  # ||w_after - w_before|| / ||w_before||, ~1e-3 is healthy
+            verbose=1,  # the table after each epoch
+        ),
         keras.callbacks.TensorBoard(log_dir, write_graph=False),
     ]
     model.fit(

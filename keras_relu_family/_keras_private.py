@@ -1,6 +1,6 @@
 """The only module that touches Keras's private API (``keras.src``).
 
-Three things have no public route in Keras 3:
+Four things have no public route in Keras 3:
 
 * ``keras.activations.get("name")`` resolves strings from the private table
   ``keras.src.activations.ALL_OBJECTS_DICT`` and nowhere else, so
@@ -11,9 +11,14 @@ Three things have no public route in Keras 3:
 * a layer without weights is built at construction in Keras
   (``keras.layers.ReLU().built`` is ``True``) through the private
   ``Layer._build_at_init``, which also locks the layer's state as Keras's own
-  do.
+  do;
+* the layers inside a layer (``Layer._flatten_layers``): ``Model.layers``
+  lists a model's direct children only, and a plain layer's sublayers (a
+  layer passed as another's ``activation=``) not at all. ``GradientMonitor``
+  walks them to find every rectifier.
 
-``tests/test_keras_private.py`` fails loudly when Keras moves any of them. If
+``tests/test_keras_private.py`` (and ``tests/test_monitor_private.py`` for
+the walk) fail loudly when Keras moves any of them. If
 Keras does move the table, importing the package still works (with a
 ``RuntimeWarning``): only the strings are missing.
 """
@@ -110,3 +115,14 @@ def flatten_layers(model) -> list:
             f"{keras.__version__}; GradientMonitor cannot find nested layers. Please report this."
         )
     return list(walk(include_self=False, recursive=True))
+
+
+def child_layers(layer) -> list:
+    """The layers directly inside ``layer`` (a model's layers, a layer's sublayers), in order."""
+    walk = getattr(layer, "_flatten_layers", None)
+    if walk is None:
+        raise RuntimeError(
+            f"keras_relu_family could not find Layer._flatten_layers in Keras "
+            f"{keras.__version__}; GradientMonitor cannot find nested layers. Please report this."
+        )
+    return list(walk(include_self=False, recursive=False))

@@ -1,9 +1,7 @@
-"""GradientMonitor under MirroredStrategy, and its logs served by a real TensorBoard.
+"""GradientMonitor's logs served by a real TensorBoard (a server: a process of its own).
 
-Both need a fresh process: logical CPU devices must be configured before
-TensorFlow starts, and TensorBoard is a server. The MirroredStrategy run is
-this file run as a script (``python test_monitor_subprocess.py mirrored DIR``),
-which prints its logged and its independently computed norms as JSON.
+The runs under tf.distribute, which need fresh processes too, are in
+test_monitor_distributed.py.
 """
 
 from __future__ import annotations
@@ -24,91 +22,12 @@ import pytest
 from tests._monitor_helpers import read_scalars
 
 ROOT = Path(__file__).resolve().parents[1]
-BATCH = 16  # the global batch: 8 per replica
 
 
 def child_env() -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     return env
-
-
-def mirrored_run(log_dir: str) -> None:
-    """The child: trains under MirroredStrategy on two logical CPUs, prints JSON."""
-    import tensorflow as tf
-
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import keras
-    import numpy as np
-
-    import keras_relu_family as krf
-
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((32, 6)).astype("float32")
-    y = rng.standard_normal((32, 2)).astype("float32")
-    bias = np.where(np.arange(8) < 4, -1000.0, 1000.0).astype("float32")  # half dead
-
-    def build():
-        return keras.Sequential(
-            [
-                keras.Input((6,)),
-                keras.layers.Dense(5, name="hidden"),
-                krf.ReLU(name="relu"),
-                keras.layers.Dense(
-                    8, name="forced", bias_initializer=keras.initializers.Constant(bias)
-                ),
-                krf.ReLU(name="relu_dead"),
-                keras.layers.Dense(2, name="head"),
-            ],
-            name="net",
-        )
-
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    with strategy.scope():
-        model = build()
-        model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
-    monitor = krf.GradientMonitor(log_dir, update_freq=1, exploding_threshold=None)
-    model.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, callbacks=[monitor], verbose=0)
-
-    single = build()  # the same weights on one device: the reference
-    single.set_weights(model.get_weights())
-    expected = {}
-    for b in range(2):
-        with tf.GradientTape() as tape:
-            pred = single(x[b * BATCH : (b + 1) * BATCH], training=True)
-            loss = keras.losses.MeanSquaredError()(y[b * BATCH : (b + 1) * BATCH], pred)
-        grads = tape.gradient(loss, single.trainable_variables)
-        squares = {}
-        for v, g in zip(single.trainable_variables, grads, strict=True):
-            layer = v.path.rsplit("/", 1)[0]
-            squares[layer] = squares.get(layer, 0.0) + float(np.sum(np.square(np.float64(g))))
-        norms = {f"grad_norm/{k}": float(np.sqrt(s)) for k, s in squares.items()}
-        norms["grad_norm/global"] = float(np.sqrt(sum(squares.values())))
-        expected[b] = norms
-    print(json.dumps({"replicas": strategy.num_replicas_in_sync, "expected": expected}))
-
-
-def test_mirrored_strategy_logs_the_global_batch_gradient(tmp_path):
-    result = subprocess.run(
-        [sys.executable, __file__, "mirrored", str(tmp_path)],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["replicas"] == 2
-    logged = read_scalars(tmp_path)
-    for step in range(1, 5):  # two epochs of two global batches
-        expected = report["expected"][str((step - 1) % 2)]
-        assert {t for t in logged if t.startswith("grad_norm/")} == set(expected)
-        for tag, value in expected.items():
-            assert logged[tag][step] == pytest.approx(value, rel=1e-5), (tag, step)
-    # Dead on both replicas' halves of the batch: the global batch's fraction.
-    assert logged["dead_fraction/net/relu_dead"] == {1: 0.5, 2: 0.5, 3: 0.5, 4: 0.5}
 
 
 # TensorBoard's own switch (``tensorboard.compat.notf``) to run on its TensorFlow stub:
@@ -209,8 +128,3 @@ def test_a_tensorboard_server_serves_the_grad_norm_tags(tmp_path):
             server.kill()
             server.wait(timeout=10)
         log.close()
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["mirrored"]:
-        mirrored_run(sys.argv[2])

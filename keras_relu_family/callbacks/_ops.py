@@ -42,8 +42,3 @@ def count_updates(grads, trainable_variables) -> int | None:
         g is not None and not getattr(v, "overwrite_with_gradient", False)
         for g, v in zip(grads, trainable_variables, strict=False)
     )
-
-
-def layer_path(variable_path: str) -> str:
-    """``"sequential/dense/kernel"`` -> ``"sequential/dense"``."""
-    return variable_path.rsplit("/", 1)[0] if "/" in variable_path else variable_path

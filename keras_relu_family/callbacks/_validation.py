@@ -65,3 +65,37 @@ def check_bool(name: str, value) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
     return value
+
+
+def _is_real(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+
+
+def check_ratio(value):
+    """``vanishing_ratio``: None or a number strictly between 0 and 1."""
+    if value is None:
+        return None
+    if not _is_real(value) or not 0 < value < 1:
+        raise ValueError(
+            "`vanishing_ratio` must be None or a number between 0 and 1 (exclusive). "
+            f"Received: vanishing_ratio={value!r}"
+        )
+    return float(value)
+
+
+def check_factor(value):
+    """``exploding_factor``: None or a finite number above 1."""
+    if value is None:
+        return None
+    if not _is_real(value) or value <= 1:
+        raise ValueError(
+            f"`exploding_factor` must be None or a finite number > 1. "
+            f"Received: exploding_factor={value!r}"
+        )
+    return float(value)
+
+
+def check_verbose(value) -> int:
+    if isinstance(value, bool) or value not in (0, 1):
+        raise ValueError(f"`verbose` must be 0 or 1. Received: verbose={value!r}")
+    return int(value)

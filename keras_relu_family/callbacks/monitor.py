@@ -2,77 +2,87 @@
 
 from __future__ import annotations
 
-import math
-import os
-import warnings
-
 import keras
 import tensorflow as tf
 
-from keras_relu_family.callbacks import _summaries, _validation
-from keras_relu_family.callbacks._capture import COUNT, FULL, GradientCapture
-from keras_relu_family.callbacks._dead_units import find_rectifiers
+from keras_relu_family.callbacks import _validation
+from keras_relu_family.callbacks._engine import Engine, exact_steps, iterations_of
+from keras_relu_family.callbacks._logger import Logger
+from keras_relu_family.callbacks._rules import GradientWarning, Rules
+
+__all__ = ["GradientMonitor", "GradientWarning"]
 
 DRAIN_STEPS = 16  # the fewest steps between two drains, unless update_freq is larger
 
 
-class GradientWarning(UserWarning):
-    """A layer's gradient norm vanished, exploded or was not finite."""
-
-
 class GradientMonitor(keras.callbacks.Callback):
-    """Logs the L2 norms of the gradients the optimizer applied, per layer, to TensorBoard.
+    """Logs the gradients the optimizer applied, per layer, to TensorBoard, and warns.
 
-    The norms are computed inside the compiled train step, from the gradients
-    the optimizer applies (unscaled under mixed precision, all-reduced across
-    replicas under ``tf.distribute``, averaged over
-    ``gradient_accumulation_steps``, after clipping), with no extra forward or
-    backward pass. They are written under ``<log_dir>/train``, the run that
-    ``keras.callbacks.TensorBoard`` writes to, with these tags:
+    The values are computed inside the compiled train step, from the
+    gradients and updates the optimizer applies (unscaled under mixed
+    precision, all-reduced across replicas under ``tf.distribute``, averaged
+    over ``gradient_accumulation_steps``, after clipping), with no extra
+    forward or backward pass. They are written under ``<log_dir>/train``, the
+    run that ``keras.callbacks.TensorBoard`` writes to, with these tags:
 
-    * ``grad_norm/global``: the norm of all trainable gradients of the step;
+    * ``grad_norm/global``: the L2 norm of all trainable gradients of the step;
     * ``grad_norm/<layer path>``: the norm of one layer's gradients, where the
       layer path is the variable path without its last part
       (``sequential/dense/kernel`` belongs to ``sequential/dense``);
+    * ``update_ratio/<layer path>`` (``update_ratios=True``):
+      ``||w_after - w_before|| / ||w_before||`` over the layer's trainable
+      weights, the size of the step the optimizer took relative to the weights;
+    * ``dead_fraction/<layer path>`` (``dead_units=True``): for every rectifier
+      the model computes (an ``activation=`` such as ``"relu"``, a ReLU-type
+      layer of Keras or of this package), the fraction of its units that did
+      not fire for any example of any step since the previous logged step,
+      tagged with the layer that computes it;
     * ``grad_norm/overflow_steps`` (mixed precision only): how many steps so
-      far the ``LossScaleOptimizer`` skipped because the scaled gradients
-      overflowed; skipped steps log no norms;
-    * ``dead_fraction/<layer path>`` (``dead_units=True``): for this package's
-      ReLU, ReLU6 (output 0) and LeakyReLU, PReLU, RReLU (input < 0) layers,
-      the fraction of units that fired for no example of the batch;
+      far the ``LossScaleOptimizer`` skipped; skipped steps log no norms;
     * ``grad_hist/<variable path>`` (``histogram_freq > 0``): histograms.
 
     The step is the global training step (it starts from
-    ``optimizer.iterations`` and keeps counting across ``fit`` calls). See
-    ``docs/monitor.md`` for how to read them and what each setting costs.
+    ``optimizer.iterations``). ``docs/monitor.md`` explains how to read the
+    tags, how the warning rules were chosen, and what each setting costs.
+    For a custom training loop, use :meth:`watch`.
 
     Args:
         log_dir: Directory of the TensorBoard logs; the monitor writes to its
             ``train`` subdirectory.
-        update_freq: Log every this many training steps. Defaults to `50`;
-            measured on the reference MLP (``benchmarks/monitor_overhead.py``)
-            it costs about 1% of a train step, and `1` about 6.5%.
+        update_freq: Log every this many training steps. Defaults to `50`.
         histogram_freq: Also write gradient histograms every this many
             training steps; `0` keeps no gradient copies at all. Defaults to `0`.
-        vanishing_threshold: Warn when a layer's gradient norm falls below
-            this; `None` never warns. Defaults to `1e-7`.
-        exploding_threshold: Warn when a layer's gradient norm rises above
-            this; `None` never warns. Defaults to `1e3`.
-        dead_units: Probe the rectifier layers for dead units. Defaults to
-            `True`; with `False` the layers run unchanged.
+        vanishing_threshold: Also warn when a layer's norm falls below this
+            absolute value. Defaults to `None` (no absolute bound).
+        exploding_threshold: Also warn when a layer's norm rises above this
+            absolute value. Defaults to `None` (no absolute bound).
+        dead_units: Probe the rectifiers for dead units. Defaults to `True`;
+            with `False` the layers are left untouched.
+        vanishing_ratio: Warn when a layer's norm is below this fraction of
+            the step's largest layer norm; `None` turns the rule off.
+            Defaults to `1e-7`.
+        exploding_factor: Warn when a layer's norm (or the global norm) is
+            above this many times the largest of its last 10 logged norms, or
+            the global norm above this many times the largest of the first 10
+            logged ones; `None` turns the rule off. Defaults to `1000`.
+        update_ratios: Log ``update_ratio/<layer path>``. Defaults to `False`
+            (each logged step then reads every weight twice; see
+            ``docs/monitor.md`` for the cost).
+        verbose: `1` prints a table at the end of each epoch: every layer's
+            last logged gradient norm, update ratio and dead fraction, and the
+            layers that broke a rule. Defaults to `0` (prints nothing).
 
-    Warnings (``GradientWarning``) name the layer, the norm and the step, at
-    most once per layer per epoch; the thresholds are checked on the logged
-    steps (``update_freq=1`` checks every step).
+    Warnings (``GradientWarning``) name the layer, the value, the rule and the
+    step, at most once per layer per epoch; the rules are checked on the
+    logged steps. A non-finite norm always warns.
 
     Example:
 
     >>> import numpy as np, keras, tempfile
-    >>> import keras_relu_family as krf
-    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), krf.ReLU(),
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
     ...                           keras.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
-    >>> monitor = krf.GradientMonitor(tempfile.mkdtemp(), update_freq=1)
+    >>> monitor = GradientMonitor(tempfile.mkdtemp(), update_freq=1)
     >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, batch_size=4,
     ...                     callbacks=[monitor], verbose=0)
     >>> monitor.step
@@ -84,9 +94,14 @@ class GradientMonitor(keras.callbacks.Callback):
         log_dir,
         update_freq: int = 50,
         histogram_freq: int = 0,
-        vanishing_threshold: float | None = 1e-7,
-        exploding_threshold: float | None = 1e3,
+        vanishing_threshold: float | None = None,
+        exploding_threshold: float | None = None,
         dead_units: bool = True,
+        *,
+        vanishing_ratio: float | None = 1e-7,
+        exploding_factor: float | None = 1e3,
+        update_ratios: bool = False,
+        verbose: int = 0,
     ):
         _validation.check_backend()
         super().__init__()
@@ -96,214 +111,131 @@ class GradientMonitor(keras.callbacks.Callback):
         self.vanishing_threshold, self.exploding_threshold = _validation.check_thresholds(
             vanishing_threshold, exploding_threshold
         )
+        self.vanishing_ratio = _validation.check_ratio(vanishing_ratio)
+        self.exploding_factor = _validation.check_factor(exploding_factor)
         self.dead_units = _validation.check_bool("dead_units", dead_units)
+        self.update_ratios = _validation.check_bool("update_ratios", update_ratios)
+        self.verbose = _validation.check_verbose(verbose)
         # Drain (read and write) once per period: every logged step when they are
         # far apart, else a batch of them in one call, each call costing about a step.
         freq = self.update_freq
         self._period = freq if freq >= DRAIN_STEPS else -(-DRAIN_STEPS // freq) * freq
-        self._capture = None
+        rules = Rules(
+            self.vanishing_ratio,
+            self.exploding_factor,
+            self.vanishing_threshold,
+            self.exploding_threshold,
+        )
+        self._logger = Logger(self.log_dir, freq, self.histogram_freq, rules, self.verbose)
+        self._engine = None
         self._functions = {}
-        self._writer = None
-        self._drained = 0
-        self._hist_written = 0
-        self._warned = set()
-        self._broken = False
+        self._sync_pending = False
 
     @property
     def step(self) -> int:
         """The global training step the monitor has counted up to."""
-        return 0 if self._capture is None else int(self._capture.read(self._capture.steps))
+        return 0 if self._engine is None else self._engine.step
 
-    # -- lifecycle -----------------------------------------------------------------------
+    def watch(self, model, optimizer=None):
+        """Monitors a custom training loop: ``with monitor.watch(model, optimizer) as loop:``.
+
+        See :class:`~keras_relu_family.callbacks.WatchedLoop` and
+        ``docs/monitor.md`` (custom training loops).
+        """
+        from keras_relu_family.callbacks._loop import WatchedLoop
+
+        return WatchedLoop(self, model, optimizer)
+
+    # -- fit -----------------------------------------------------------------------------
 
     def on_train_begin(self, logs=None):
         model = self.model
         if model.optimizer is None:
             raise ValueError("GradientMonitor needs a compiled model (call model.compile()).")
-        if self._writer is None or self._broken:  # one writer for the monitor's life
-            self._open_writer()
-            self._write_scalars = self._write_histograms = None
-        iterations = int(tf.convert_to_tensor(model.optimizer.iterations).numpy())
-        previous = self._capture
-        if self._reusable(model):  # a later fit(): keep the buffers and compiled writers
-            previous.catch_up(iterations)
-        else:
-            first = iterations
-            if previous is not None:
-                previous.uninstall()  # left installed if the last fit() raised
-                previous.detach_probes()
-                if previous.model is model:
-                    first = max(iterations, self.step)
-            self._capture = self._new_capture(model, first)
-            self._write_scalars = self._write_histograms = None  # once the variables are known
-        self._capture.install()
-        self._capture.attach_probes()
+        self._logger.open(model.distribute_strategy)
+        per_call = max(int(getattr(model, "steps_per_execution", 1) or 1), 1)
+        engine = self._engine
+        if engine is None or not engine.reusable(model, model.optimizer, self._ring(per_call)):
+            if engine is not None:
+                engine.detach()  # left attached if the last fit() raised
+            self._engine = engine = self._new_engine(model, model.optimizer, per_call)
+            self._functions = {}
+        engine.attach(wrap_train_step=True)
         # Two train functions, each traced (on its first call) with the hooks in one mode:
-        # a full capture for the executions that hold a logged step, a step count for the
-        # others, so that unlogged steps pay one op. A later fit with the same capture
-        # reuses them, traced already.
-        if self._functions.get("capture") is not self._capture:
-            self._functions = {"capture": self._capture}
-            for mode in (COUNT, FULL):
+        # a full capture for the executions that hold a logged step, a count for the
+        # others. A later fit with the same engine reuses them, traced already.
+        if not self._functions:
+            for mode in ("count", "full"):
                 model.make_train_function(force=True)
-                self._functions[mode] = model.train_function
-        self._per_call = max(int(getattr(model, "steps_per_execution", 1) or 1), 1)
-        self._drained = self._epoch_start = self.step
-        self._hist_written = int(self._capture.read(self._capture.hist_step))
-        self._broken = False
+                self._functions[mode] = self._guard(model.train_function)
+        self._per_call = per_call
+        self._sync_pending = True  # after every on_train_begin (BackupAndRestore's too)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._warned = set()
-        self._epoch_start = self._drained
+        self._logger.print_pending()  # the last epoch's table, after fit's epoch line
+        if self._sync_pending:
+            self._sync_pending = False
+            self._engine.sync(iterations_of(self.model.optimizer))
+        self._logger.new_epoch()
+        self._epoch_start = self._logger.drained
 
     def on_train_batch_begin(self, batch, logs=None):
         done = self._epoch_start + batch  # steps so far; the counter is read only to log
+        engine = self._engine
         if done >= self._next_due():
-            self._drain()
-        mode = FULL if self._logs_within(done, done + self._per_call) else COUNT
-        self._capture.mode = mode  # read when the function traces (first call, shapes)
+            self._logger.drain(engine.capture, engine.step)
+        mode = engine.select(done, done + self._per_call)
         self.model.train_function = self._functions[mode]
 
     def on_epoch_end(self, epoch, logs=None):
-        self._drain()
-        self._guard(self._writer.flush)
+        self._logger.drain(self._engine.capture, self._engine.step)
+        self._logger.end_epoch(epoch, self.model, later=True)
 
     def on_train_end(self, logs=None):
         try:
-            self._drain()
+            self._logger.drain(self._engine.capture, self._engine.step)
         finally:
-            self._capture.uninstall()
-            self._capture.detach_probes()
-            self.model.make_train_function(force=True)  # drop the hooked trace
-            self._guard(self._writer.flush)
+            self._detach()
+            if self._logger.run_dir is not None:
+                self._logger.run_dir.flush()
+            self._logger.print_pending()
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _open_writer(self):
-        train_dir = os.path.join(self.log_dir, "train")
-        try:
-            tf.io.gfile.makedirs(train_dir)
-            self._writer = tf.summary.create_file_writer(train_dir, max_queue=1000)
-            self._writer.flush()
-        except (tf.errors.OpError, OSError) as error:
-            raise OSError(
-                f"GradientMonitor cannot write TensorBoard logs to {train_dir!r} "
-                f"({type(error).__name__}: {error}). Received: log_dir={self.log_dir!r}"
-            ) from error
+    def _detach(self):
+        if self._engine is not None and self._engine.attached:
+            self._engine.detach()
+            self.model.make_train_function(force=True)  # drop the hooked trace
 
-    def _ring(self, model) -> int:
+    def _guard(self, function):
+        """``function``, detaching everything if a training step raises (fit() then aborts)."""
+
+        def train_function(iterator):
+            try:
+                return function(iterator)
+            except (StopIteration, tf.errors.OutOfRangeError):
+                raise  # the end of an epoch of unknown length
+            except BaseException:
+                self._detach()
+                raise
+
+        return train_function
+
+    def _ring(self, per_call: int) -> int:
         """Ring rows: every step that can run between two drains."""
-        per_call = max(int(getattr(model, "steps_per_execution", 1) or 1), 1)
         return per_call if self._period == self.update_freq else self._period + per_call - 1
 
-    def _dead_layers(self, model) -> list:
-        return find_rectifiers(model) if self.dead_units else []
-
-    def _new_capture(self, model, first_step: int) -> GradientCapture:
-        return GradientCapture(
-            model,
-            ring=self._ring(model),
-            first_step=first_step,
-            histogram_freq=self.histogram_freq,
-            dead_layers=self._dead_layers(model),
-        )
-
-    def _reusable(self, model) -> bool:
-        """Whether the last fit's capture still fits ``model`` as it is now."""
-        capture = self._capture
-        return (
-            capture is not None
-            and capture.ready
-            and capture.model is model
-            and capture.outer is model.optimizer
-            and capture.ring == self._ring(model)
-            and [id(v) for v in capture.variables] == [id(v) for v in model.trainable_variables]
-            and [id(d[0]) for d in capture.dead_layers]
-            == [id(d[0]) for d in self._dead_layers(model)]
-        )
-
-    def _logs_within(self, after: int, upto: int) -> bool:
-        """Whether a step in ``after + 1 .. upto`` is logged (scalars or histograms)."""
-        freqs = (
-            (self.update_freq, self.histogram_freq) if self.histogram_freq else (self.update_freq,)
-        )
-        return any(upto // freq > after // freq for freq in freqs)
+    def _new_engine(self, model, optimizer, per_call) -> Engine:
+        previous = self._engine
+        first = iterations_of(optimizer)
+        if previous is not None and previous.model is model and not exact_steps(optimizer):
+            first = max(first, previous.step)
+        return Engine(self, model, optimizer, self._ring(per_call), first)
 
     def _next_due(self) -> int:
         """The step after which the next drain is due."""
-        freq = self.update_freq
-        due = (self._drained // freq + self._period // freq) * freq
+        freq, drained = self.update_freq, self._logger.drained
+        due = (drained // freq + self._period // freq) * freq
         if self.histogram_freq:
-            due = min(due, (self._drained // self.histogram_freq + 1) * self.histogram_freq)
+            due = min(due, (drained // self.histogram_freq + 1) * self.histogram_freq)
         return due
-
-    def _drain(self):
-        """Writes the logged steps that ran since the last drain (nothing otherwise)."""
-        capture = self._capture
-        last, now = self._drained, self.step
-        if now <= last:
-            return
-        self._drained = now
-        if self._broken or not capture.ready:
-            return
-        if self._write_scalars is None:
-            _summaries.check_tags(capture)
-            self._write_scalars = _summaries.make_scalar_writer(capture, self._writer)
-            if self.histogram_freq:
-                self._write_histograms = _summaries.make_histogram_writer(capture, self._writer)
-        freq = self.update_freq
-        first = max(last + 1, now - capture.ring + 1)  # older rows were overwritten
-        steps = list(range(-(-first // freq) * freq, now + 1, freq))
-        if steps:
-            slots = [(step - 1) % capture.ring for step in steps]
-            result = self._guard(
-                self._write_scalars, tf.constant(slots, tf.int64), tf.constant(steps, tf.int64)
-            )
-            if result is not None:
-                for step, values in zip(steps, result.numpy(), strict=True):
-                    if values[0]:
-                        self._check(step, values[1:])
-        if self._write_histograms is not None:
-            kept = int(capture.read(capture.hist_step))
-            if kept > self._hist_written:
-                self._hist_written = kept
-                self._guard(self._write_histograms)
-
-    def _guard(self, function, *args):
-        """Runs a logging call; a failure warns once and stops logging, never training."""
-        if self._broken:
-            return None
-        try:
-            return function(*args)
-        except Exception as error:  # noqa: BLE001 - logging must not end the training run
-            self._broken = True
-            warnings.warn(
-                f"GradientMonitor stopped logging to {self.log_dir!r} after an error; "
-                f"training goes on. {type(error).__name__}: {error}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return None
-
-    def _check(self, step: int, norms) -> None:
-        """Warns about the layers whose norm at ``step`` is out of bounds (once per epoch)."""
-        low, high = self.vanishing_threshold, self.exploding_threshold
-        for path, norm in zip(self._capture.layer_paths, norms, strict=True):
-            if path in self._warned:
-                continue
-            if not math.isfinite(norm):
-                trouble = f"Non-finite gradient: the gradient norm of layer {path!r} is {norm}"
-            elif low is not None and norm < low:
-                trouble = (
-                    f"Vanishing gradient: the gradient norm of layer {path!r} is {norm:.3g}, "
-                    f"below vanishing_threshold={low:g}"
-                )
-            elif high is not None and norm > high:
-                trouble = (
-                    f"Exploding gradient: the gradient norm of layer {path!r} is {norm:.3g}, "
-                    f"above exploding_threshold={high:g}"
-                )
-            else:
-                continue
-            self._warned.add(path)
-            warnings.warn(f"{trouble} at step {step}.", GradientWarning, stacklevel=4)
