@@ -32,7 +32,10 @@ TENSORFLOW_ONLY = [
     "test_family_new_module.py",
     "test_mixed_precision.py",
     "test_monitor.py",
+    "test_monitor_dead.py",
     "test_monitor_diagnostics.py",
+    "test_monitor_distributed.py",
+    "test_monitor_loop.py",
     "test_monitor_subprocess.py",
     "test_report.py",
     "test_savedmodel.py",
@@ -67,8 +70,11 @@ if BACKEND != "torch":
     collect_ignore += [os.path.join(HERE, name) for name in TORCH_ONLY]
 if BACKEND != "tensorflow":
     collect_ignore += [os.path.join(HERE, name) for name in TENSORFLOW_ONLY + ONCE]
-    collect_ignore.append(os.path.join(PACKAGE, "callbacks"))  # until the monitor is ported
-    collect_ignore.append(os.path.join(PACKAGE, "report"))
+    # The TensorFlow monitor's own modules (the JAX and PyTorch one is _stateful and _host).
+    collect_ignore += [
+        os.path.join(PACKAGE, "callbacks", f"{name}.py")
+        for name in ("_capture", "_engine", "_logger_tf", "_loop", "_ops", "_probes", "_summaries")
+    ]
 
 if BACKEND == "jax":
     import jax

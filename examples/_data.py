@@ -33,12 +33,13 @@ def _mnist():
 
 
 def _digits():
-    import tensorflow as tf
+    import keras
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     digits = load_digits()  # 1797 images of 8x8, values 0..16, bundled with scikit-learn
-    images = tf.image.resize(digits.images[..., None] / 16.0, (28, 28)).numpy()[..., 0]
+    small = digits.images[..., None].astype("float32") / 16.0
+    images = keras.ops.convert_to_numpy(keras.ops.image.resize(small, (28, 28)))[..., 0]
     x_train, x_test, y_train, y_test = train_test_split(
         images, digits.target, test_size=0.25, random_state=0, stratify=digits.target
     )

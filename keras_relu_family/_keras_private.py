@@ -126,3 +126,67 @@ def child_layers(layer) -> list:
             f"{keras.__version__}; GradientMonitor cannot find nested layers. Please report this."
         )
     return list(walk(include_self=False, recursive=False))
+
+
+# -- the train state of Keras's JAX and PyTorch trainers (GradientMonitor) -----------------
+#
+# Keras's JAX train step is a pure function of its state: (trainable, non-trainable,
+# optimizer, metrics) values, built from `model.non_trainable_variables` and
+# `optimizer.variables` when an epoch starts. A monitor's buffers travel in that state
+# only if they are among those variables, and nothing public adds a variable to a built
+# model or optimizer. While it trains, the monitor appends its buffers to the lists those
+# properties read (`Layer._non_trainable_variables`, `Optimizer._variables`) and takes
+# them out again afterwards. Between steps the fresh values are in `model._jax_state`
+# (the variables themselves are purged during fit).
+
+
+def _list(obj, name: str) -> list:
+    values = getattr(obj, name, None)
+    if not isinstance(values, list):
+        raise RuntimeError(
+            f"keras_relu_family could not find {type(obj).__name__}.{name} in Keras "
+            f"{keras.__version__}; GradientMonitor cannot carry its buffers in the train "
+            "state on this backend. Please report this."
+        )
+    return values
+
+
+def _state_list(obj) -> list:
+    """The list behind ``model.non_trainable_variables`` or ``optimizer.variables``."""
+    name = "_non_trainable_variables" if isinstance(obj, keras.layers.Layer) else "_variables"
+    return _list(obj, name)
+
+
+def add_state(obj, variables) -> None:
+    """Makes ``variables`` state of ``obj``: a model's non-trainable or an optimizer's."""
+    _state_list(obj).extend(variables)
+
+
+def remove_state(obj, variables) -> None:
+    """Undoes :func:`add_state` (for the variables that are still there)."""
+    ids = {id(v) for v in variables}
+    values = _state_list(obj)
+    values[:] = [v for v in values if id(v) not in ids]
+
+
+# The optimizer method that applies every gradient of a step, after clipping and
+# accumulation: per variable through update_step on TensorFlow and JAX, but all at once
+# (torch._foreach) in Keras's PyTorch optimizers, whose update_step is never called.
+OPTIMIZER_UPDATE = "_backend_update_step"
+
+
+def optimizer_update(optimizer):
+    """The bound ``_backend_update_step(grads, variables, learning_rate)`` of ``optimizer``."""
+    method = getattr(optimizer, OPTIMIZER_UPDATE, None)
+    if method is None:
+        raise RuntimeError(
+            f"keras_relu_family could not find Optimizer.{OPTIMIZER_UPDATE} in Keras "
+            f"{keras.__version__}; GradientMonitor cannot see the applied gradients on this "
+            "backend. Please report this."
+        )
+    return method
+
+
+def jax_state(model):
+    """The JAX trainer's current state (a dict of value lists), or ``None`` outside ``fit``."""
+    return getattr(model, "_jax_state", None)

@@ -1,11 +1,11 @@
 """``.keras`` files cross backends: saved on one, loaded on another, the same model.
 
 For every ordered pair of backends (TensorFlow, JAX, PyTorch), a child
-process on the first saves the every-activation model (one branch per layer with non-default arguments, one
-per activation string), and a child process on the second loads it: the
-weights are identical, the layer configs and activation strings the same,
-and the outputs equal to float32 rounding (each backend's exp, erfc and
-tanh round on their own).
+process on the first saves the every-activation model (one branch per layer
+with non-default arguments, one per activation string), and a child process
+on the second loads it: the weights are identical, the layer configs and
+activation strings the same, and the outputs equal to float32 rounding (each
+backend's exp, erfc and tanh round on their own).
 """
 
 from __future__ import annotations

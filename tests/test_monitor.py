@@ -17,7 +17,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import keras_relu_family as krf  # noqa: E402
+import keras_relu_family as krf
+from keras_relu_family.callbacks._rectifiers import tag_path  # noqa: E402
 from tests._monitor_helpers import read_scalars  # noqa: E402
 
 BATCH = 8
@@ -205,7 +206,7 @@ def test_steps_per_execution_logs_every_step_of_an_execution(tmp_path):
     logged = read_scalars(tmp_path)
     assert sorted(logged["grad_norm/global"]) == list(range(1, 11))
     check_against_tape(logged, model, x, y, range(1, 11))
-    assert sorted(logged["dead_fraction/" + model.layers[1].path]) == list(range(1, 11))
+    assert sorted(logged["dead_fraction/" + tag_path(model.layers[1], model)]) == list(range(1, 11))
 
 
 def test_gradient_accumulation_logs_the_applied_mean_on_applying_steps(tmp_path):
@@ -216,7 +217,7 @@ def test_gradient_accumulation_logs_the_applied_mean_on_applying_steps(tmp_path)
     fit(model, x, y, krf.GradientMonitor(tmp_path, update_freq=1), optimizer=optimizer)
     logged = read_scalars(tmp_path)
     assert sorted(logged["grad_norm/global"]) == [2, 4]  # the steps that apply gradients
-    assert sorted(logged["dead_fraction/" + model.layers[1].path]) == [1, 2, 3, 4]
+    assert sorted(logged["dead_fraction/" + tag_path(model.layers[1], model)]) == [1, 2, 3, 4]
     loss_fn = keras.losses.MeanSquaredError()
     for step in (2, 4):  # the mean of the two accumulated batches' gradients
         b = step - 2

@@ -261,9 +261,12 @@ def test_bad_types_are_refused(tmp_path, kwargs, match):
         krf.GradientMonitor(log_dir, **kwargs)
 
 
-def test_non_tensorflow_backend_is_refused_at_construction(tmp_path, monkeypatch):
-    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
-    with pytest.raises(RuntimeError, match=r"TensorFlow backend.*Received: .*='jax'"):
+def test_unsupported_backend_is_refused_at_construction(tmp_path, monkeypatch):
+    # TensorFlow, JAX and PyTorch are supported; OpenVINO has no train step to watch.
+    monkeypatch.setattr(keras.backend, "backend", lambda: "openvino")
+    with pytest.raises(
+        RuntimeError, match=r"TensorFlow, JAX and PyTorch backends.*Received: .*='openvino'"
+    ):
         krf.GradientMonitor(tmp_path)
 
 

@@ -106,6 +106,12 @@ class Engine:
             object.__delattr__(self.model, "train_step")
         self._train_step = None
 
+    def begin_batch(self) -> None:
+        """Nothing: on TensorFlow the traced train step marks itself (``attach``)."""
+
+    def end_batch(self) -> None:
+        """Nothing (see :meth:`begin_batch`)."""
+
     def select(self, done: int, upto: int) -> str:
         """The mode of a call that runs steps ``done + 1 .. upto`` (set on the capture)."""
         monitor = self.monitor

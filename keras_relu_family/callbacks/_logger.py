@@ -3,33 +3,23 @@
 One ``Logger`` per ``GradientMonitor``: it lives across ``fit`` calls (and
 ``watch`` blocks) and keeps the run directory, the last step written (no step
 is written twice), the warning rules' history and the last logged values.
-Only the chief writes (``strategy.extended.should_save_summary``: every
-process but the chief of a multi-worker strategy); the others only keep
-count.
+Only the chief writes (on TensorFlow ``strategy.extended.should_save_summary``,
+every process but the chief of a multi-worker strategy; on JAX process 0);
+the others only keep count. This base class imports no backend: how the rows
+are read and written is its subclasses' (``_logger_tf.TensorFlowLogger``,
+``_host.HostLogger``).
 """
 
 from __future__ import annotations
 
 import warnings
 
-import tensorflow as tf
-
-from keras_relu_family.callbacks import _rectifiers, _summaries, _table, _tags, _window
-from keras_relu_family.callbacks._logdir import RunDir, last_logged_step
+from keras_relu_family.callbacks import _rectifiers, _table, _tags, _window
 from keras_relu_family.callbacks._rules import GradientWarning
 
 
-def is_chief(strategy) -> bool:
-    """Whether this process writes the logs (all but the chief of a multi-worker run don't)."""
-    return bool(getattr(strategy.extended, "should_save_summary", True))
-
-
-def _open_writer(directory):
-    return tf.summary.create_file_writer(directory, max_queue=1000)
-
-
 class Logger:
-    """Writes what a :class:`GradientCapture` holds.
+    """Writes what a capture holds.
 
     Args:
         log_dir: The monitor's ``log_dir``.
@@ -56,13 +46,7 @@ class Logger:
 
     def open(self, strategy) -> None:
         """Opens the run directory (once), unless this process is not the chief."""
-        self.chief = is_chief(strategy)
-        if not self.chief or self.run_dir is not None:
-            return
-        run_dir = RunDir(self.log_dir, _open_writer, files=tf.io.gfile)
-        run_dir.open()  # OSError naming the directory
-        self.written = max(self.written, last_logged_step(run_dir.directory, tf.io.gfile))
-        self.run_dir = run_dir
+        raise NotImplementedError
 
     def _layout(self, capture):
         """The columns of the drained rows, made once per capture and set of probed layers."""
@@ -70,20 +54,8 @@ class Logger:
         layout = self._functions.get(key)
         if layout is None:
             _tags.check_layer_paths(capture.layer_paths)
-            layout = self._functions[key] = _summaries.Layout(capture)
+            layout = self._functions[key] = _tags.Layout(capture)
         return layout
-
-    def _function(self, kind, capture, layout=None, writer=None):
-        key = (kind, id(capture), id(writer), tuple(layout.probed) if layout else ())
-        function = self._functions.get(key)
-        if function is None:
-            if kind == "scalars":
-                function = _summaries.make_scalar_writer(capture, writer, layout)
-            else:
-                function = _summaries.make_histogram_writer(capture, writer)
-            self._functions = {k: v for k, v in self._functions.items() if k[1] == id(capture)}
-            self._functions[key] = function
-        return function
 
     def drain(self, capture, now: int) -> None:
         """Writes the logged steps that ran since the last drain (nothing otherwise)."""
@@ -106,34 +78,16 @@ class Logger:
             if kept > self.hist_written:
                 self.hist_written = kept
                 if kept > floor and self.run_dir.ready():
-                    self._guarded(self._function("hist", capture, writer=self.run_dir.writer))
+                    self._histograms(capture, kept)
         self.run_dir.flush()
 
     def _scalars(self, capture, layout, steps) -> list:
-        """The rows of ``steps``, writing those not on disk yet when the directory allows."""
-        new = [s for s in steps if s > self.written]
-        old = [s for s in steps if s <= self.written]
-        rows = {}
-        for _ in range(2):  # a write that failed is tried once more, with a new writer
-            if not new or not self.run_dir.ready():
-                break
-            write = self._function("scalars", capture, layout, self.run_dir.writer)
-            result = self._guarded(write, *self._slots(capture, new))
-            if result is not None:
-                rows.update(zip(new, result.numpy(), strict=True))
-                self.written = max(new)
-                break
-        unwritten = [s for s in steps if s not in rows]
-        if unwritten or old:
-            read = self._function("scalars", capture, layout)
-            values = read(*self._slots(capture, unwritten)).numpy()
-            rows.update(zip(unwritten, values, strict=True))
-        return [rows[s] for s in steps]
+        """The rows of ``steps`` (see ``_tags.Layout``), writing those not on disk yet."""
+        raise NotImplementedError
 
-    @staticmethod
-    def _slots(capture, steps):
-        slots = [(step - 1) % capture.ring for step in steps]
-        return tf.constant(slots, tf.int64), tf.constant(steps, tf.int64)
+    def _histograms(self, capture, step: int) -> None:
+        """Writes the gradient histograms the capture kept at ``step``."""
+        raise NotImplementedError
 
     def _guarded(self, function, *args):
         try:

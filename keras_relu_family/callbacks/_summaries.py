@@ -14,7 +14,7 @@ import tensorflow as tf
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from keras_relu_family.callbacks import _tags
-from keras_relu_family.callbacks._tags import GLOBAL_TAG, OVERFLOW_TAG  # noqa: F401 - report
+from keras_relu_family.callbacks._tags import GLOBAL_TAG, OVERFLOW_TAG, Layout  # noqa: F401
 
 # What tf.summary.scalar writes, without its per-call scope and rank assertion: one op per
 # tag, which matters for a model with hundreds of layers. TensorBoard reads it the same.
@@ -23,45 +23,6 @@ _SCALAR = scalar_metadata.create_summary_metadata(display_name=None, description
 
 def _scalar(tag: str, value, step) -> None:
     tf.summary.write(tag, tf.cast(value, tf.float32), step=step, metadata=_SCALAR)
-
-
-def unique_paths(paths) -> list:
-    """``paths`` with repeats made distinct (``path``, ``path_2``, ...)."""
-    seen, out = set(), []
-    for path in paths:
-        candidate, k = path, 1
-        while candidate in seen:
-            k += 1
-            candidate = f"{path}_{k}"
-        seen.add(candidate)
-        out.append(candidate)
-    return out
-
-
-class Layout:
-    """What one drain returns per logged step: the columns of its result rows.
-
-    ``[applied, global, *layer norms, *update ratios, *dead fractions]``;
-    ``dead_paths`` names the probed rectifiers, in the order of their columns.
-    """
-
-    def __init__(self, capture):
-        self.layer_paths = list(capture.layer_paths)
-        self.ratios = capture.update_ratios
-        self.probed = capture.dead.probed
-        self.dead_paths = unique_paths(capture.targets[j].path for j in self.probed)
-
-    def split(self, row) -> dict:
-        n = len(self.layer_paths)
-        norms = dict(zip(self.layer_paths, map(float, row[2 : 2 + n]), strict=True))
-        at = 2 + n
-        ratios = {}
-        if self.ratios:
-            ratios = dict(zip(self.layer_paths, map(float, row[at : at + n]), strict=True))
-            at += n
-        dead = dict(zip(self.dead_paths, map(float, row[at:]), strict=True))
-        return {"applied": bool(row[0]), "global": float(row[1]), "norms": norms,
-                "ratios": ratios, "dead": dead}  # fmt: skip
 
 
 def make_scalar_writer(capture, writer, layout: Layout):

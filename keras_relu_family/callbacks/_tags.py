@@ -50,3 +50,42 @@ def check_layer_paths(paths) -> None:
 
 def is_monitor_tag(tag: str) -> bool:
     return tag.startswith(MONITOR_PREFIXES)
+
+
+def unique_paths(paths) -> list:
+    """``paths`` with repeats made distinct (``path``, ``path_2``, ...)."""
+    seen, out = set(), []
+    for path in paths:
+        candidate, k = path, 1
+        while candidate in seen:
+            k += 1
+            candidate = f"{path}_{k}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+class Layout:
+    """What one drain returns per logged step: the columns of its result rows.
+
+    ``[applied, global, *layer norms, *update ratios, *dead fractions]``;
+    ``dead_paths`` names the probed rectifiers, in the order of their columns.
+    """
+
+    def __init__(self, capture):
+        self.layer_paths = list(capture.layer_paths)
+        self.ratios = capture.update_ratios
+        self.probed = capture.dead.probed
+        self.dead_paths = unique_paths(capture.targets[j].path for j in self.probed)
+
+    def split(self, row) -> dict:
+        n = len(self.layer_paths)
+        norms = dict(zip(self.layer_paths, map(float, row[2 : 2 + n]), strict=True))
+        at = 2 + n
+        ratios = {}
+        if self.ratios:
+            ratios = dict(zip(self.layer_paths, map(float, row[at : at + n]), strict=True))
+            at += n
+        dead = dict(zip(self.dead_paths, map(float, row[at:]), strict=True))
+        return {"applied": bool(row[0]), "global": float(row[1]), "norms": norms,
+                "ratios": ratios, "dead": dead}  # fmt: skip

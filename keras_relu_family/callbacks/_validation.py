@@ -11,11 +11,11 @@ import keras
 
 def check_backend() -> None:
     backend = keras.backend.backend()
-    if backend != "tensorflow":
+    if backend not in ("tensorflow", "jax", "torch"):
         raise RuntimeError(
-            "GradientMonitor captures gradients inside TensorFlow's compiled train step and "
-            "needs the TensorFlow backend (set KERAS_BACKEND=tensorflow before importing "
-            f"Keras). Received: keras.backend.backend()={backend!r}"
+            "GradientMonitor captures gradients inside the train steps of Keras's "
+            "TensorFlow, JAX and PyTorch backends. Received: "
+            f"keras.backend.backend()={backend!r}"
         )
 
 

@@ -3,12 +3,59 @@
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 from keras_relu_family.callbacks import _validation
-from keras_relu_family.callbacks._engine import Engine, exact_steps, iterations_of
-from keras_relu_family.callbacks._logger import Logger
 from keras_relu_family.callbacks._rules import GradientWarning, Rules
+from keras_relu_family.callbacks._stateful import host_value
+
+BACKEND = keras.config.backend()
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    from keras_relu_family.callbacks._engine import Engine, exact_steps
+    from keras_relu_family.callbacks._logger_tf import TensorFlowLogger as _Logger
+
+    _END_OF_DATA = (StopIteration, tf.errors.OutOfRangeError)
+else:
+    from keras_relu_family.callbacks._host import HostEngine as Engine
+    from keras_relu_family.callbacks._host import HostLogger as _Logger
+    from keras_relu_family.callbacks._host import exact_steps
+
+    _END_OF_DATA = (StopIteration,)
+
+
+def iterations_of(optimizer) -> int:
+    return int(host_value(optimizer.iterations))
+
+
+def own_train_function(model):
+    """A new train function of ``model``'s, with a trace of its own (made on its first call).
+
+    JAX's ``jit`` keeps one trace cache per Python function, and Keras jits
+    ``model.train_step``: two train functions made from it would share the
+    first one's trace, and the second mode would run the first mode's hooks.
+    On JAX each function is made from a distinct wrapper of ``train_step``,
+    and the model's own attribute is put back.
+    """
+    if keras.config.backend() != "jax":
+        model.make_train_function(force=True)
+        return model.train_function
+    own = vars(model).get("train_step")
+    step = own if own is not None else type(model).train_step.__get__(model)
+
+    def train_step(state, data):
+        return step(state, data)
+
+    model.train_step = train_step
+    try:
+        model.make_train_function(force=True)
+    finally:
+        if own is None:
+            del model.train_step
+        else:
+            model.train_step = own
+    return model.train_function
+
 
 __all__ = ["GradientMonitor", "GradientWarning"]
 
@@ -20,9 +67,10 @@ class GradientMonitor(keras.callbacks.Callback):
 
     The values are computed inside the compiled train step, from the
     gradients and updates the optimizer applies (unscaled under mixed
-    precision, all-reduced across replicas under ``tf.distribute``, averaged
-    over ``gradient_accumulation_steps``, after clipping), with no extra
-    forward or backward pass. They are written under ``<log_dir>/train``, the
+    precision, of the global batch under ``tf.distribute`` and
+    ``keras.distribution``, averaged over ``gradient_accumulation_steps``,
+    after clipping), with no extra forward or backward pass, on Keras's
+    TensorFlow, JAX and PyTorch backends. They are written under ``<log_dir>/train``, the
     run that ``keras.callbacks.TensorBoard`` writes to, with these tags:
 
     * ``grad_norm/global``: the L2 norm of all trainable gradients of the step;
@@ -120,13 +168,15 @@ class GradientMonitor(keras.callbacks.Callback):
         # far apart, else a batch of them in one call, each call costing about a step.
         freq = self.update_freq
         self._period = freq if freq >= DRAIN_STEPS else -(-DRAIN_STEPS // freq) * freq
+        if BACKEND != "tensorflow":  # the host reads the dead-unit window at each logged step
+            self._period = freq
         rules = Rules(
             self.vanishing_ratio,
             self.exploding_factor,
             self.vanishing_threshold,
             self.exploding_threshold,
         )
-        self._logger = Logger(self.log_dir, freq, self.histogram_freq, rules, self.verbose)
+        self._logger = _Logger(self.log_dir, freq, self.histogram_freq, rules, self.verbose)
         self._engine = None
         self._functions = {}
         self._sync_pending = False
@@ -142,6 +192,11 @@ class GradientMonitor(keras.callbacks.Callback):
         See :class:`~keras_relu_family.callbacks.WatchedLoop` and
         ``docs/monitor.md`` (custom training loops).
         """
+        if BACKEND != "tensorflow":
+            raise NotImplementedError(
+                "GradientMonitor.watch() monitors TensorFlow custom training loops; on "
+                f"Keras's {BACKEND} backend, train with fit(). Received: backend={BACKEND!r}"
+            )
         from keras_relu_family.callbacks._loop import WatchedLoop
 
         return WatchedLoop(self, model, optimizer)
@@ -152,7 +207,7 @@ class GradientMonitor(keras.callbacks.Callback):
         model = self.model
         if model.optimizer is None:
             raise ValueError("GradientMonitor needs a compiled model (call model.compile()).")
-        self._logger.open(model.distribute_strategy)
+        self._logger.open(getattr(model, "distribute_strategy", None))
         per_call = max(int(getattr(model, "steps_per_execution", 1) or 1), 1)
         engine = self._engine
         if engine is None or not engine.reusable(model, model.optimizer, self._ring(per_call)):
@@ -166,8 +221,7 @@ class GradientMonitor(keras.callbacks.Callback):
         # others. A later fit with the same engine reuses them, traced already.
         if not self._functions:
             for mode in ("count", "full"):
-                model.make_train_function(force=True)
-                self._functions[mode] = self._guard(model.train_function)
+                self._functions[mode] = self._guard(own_train_function(model))
         self._per_call = per_call
         self._sync_pending = True  # after every on_train_begin (BackupAndRestore's too)
 
@@ -186,6 +240,10 @@ class GradientMonitor(keras.callbacks.Callback):
             self._logger.drain(engine.capture, engine.step)
         mode = engine.select(done, done + self._per_call)
         self.model.train_function = self._functions[mode]
+        engine.begin_batch()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._engine.end_batch()
 
     def on_epoch_end(self, epoch, logs=None):
         self._logger.drain(self._engine.capture, self._engine.step)
@@ -210,10 +268,10 @@ class GradientMonitor(keras.callbacks.Callback):
     def _guard(self, function):
         """``function``, detaching everything if a training step raises (fit() then aborts)."""
 
-        def train_function(iterator):
+        def train_function(*args):
             try:
-                return function(iterator)
-            except (StopIteration, tf.errors.OutOfRangeError):
+                return function(*args)
+            except _END_OF_DATA:
                 raise  # the end of an epoch of unknown length
             except BaseException:
                 self._detach()

@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from keras_relu_family.callbacks._summaries import GLOBAL_TAG, OVERFLOW_TAG  # the writer's names
+from keras_relu_family.callbacks._tags import GLOBAL_TAG, OVERFLOW_TAG  # the writers' names
 
 GRAD_PREFIX = "grad_norm/"
 DEAD_PREFIX = "dead_fraction/"

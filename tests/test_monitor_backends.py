@@ -1,0 +1,208 @@
+"""GradientMonitor on every backend: the logged values against independent computations.
+
+Written once for Keras's three backends (``KERAS_BACKEND``): with the
+learning rate at 0 and ``shuffle=False``, every logged gradient norm equals
+the backend's own autodiff of the same loss on the same batch (a
+``tf.GradientTape``, ``jax.grad`` of ``model.stateless_call``,
+``torch.autograd.grad``), to 1e-5 relative; ``update_ratio`` equals
+``||w_after - w_before|| / ||w_before||`` from the weights around a step,
+for SGD and Adam; forced-dead units read 0.5 and a unit that fires in one
+step of the window reads alive; the tags name the layers; under mixed
+precision the norms are unscaled. On PyTorch also under ``jit_compile=True``
+(``torch.compile``).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import keras_relu_family as krf
+from tests._monitor_helpers import read_scalars
+
+BACKEND = keras.config.backend()
+BATCH, N = 8, 32
+MODES = [False, True] if BACKEND == "torch" else [False]
+
+
+def data(seed=0, n=N):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype("float32")
+    return x, rng.normal(size=(n, 2)).astype("float32")
+
+
+def mlp():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(8, activation="relu", name="hidden"),
+            krf.ReLU(name="rect"),
+            keras.layers.Dense(2, name="out"),
+        ],
+        name="net",
+    )
+
+
+def gradients(model, x, y) -> list:
+    """d mean((model(x) - y)^2) / d w for every trainable variable, by the backend's autodiff."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
+        grads = tape.gradient(loss, model.trainable_variables)
+    elif BACKEND == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        trainable = [v.value for v in model.trainable_variables]
+        fixed = [v.value for v in model.non_trainable_variables]
+
+        def loss(values):
+            out, _ = model.stateless_call(values, fixed, x, training=True)
+            return jnp.mean(jnp.square(out - y))
+
+        grads = jax.grad(loss)(trainable)
+    else:
+        import torch
+
+        params = [v.value for v in model.trainable_variables]
+        loss = torch.mean(torch.square(model(x, training=True) - torch.as_tensor(y)))
+        grads = torch.autograd.grad(loss, params)
+    return [np.asarray(keras.ops.convert_to_numpy(g), np.float64) for g in grads]
+
+
+def expected_norms(model, x, y) -> dict:
+    out, total = {}, 0.0
+    for v, g in zip(model.trainable_variables, gradients(model, x, y), strict=True):
+        path = v.path.rsplit("/", 1)[0]
+        out[path] = out.get(path, 0.0) + float(np.sum(g * g))
+        total += float(np.sum(g * g))
+    return {**{k: np.sqrt(s) for k, s in out.items()}, "global": np.sqrt(total)}
+
+
+def fit(model, monitor, optimizer=None, jit=False, x=None, y=None, epochs=1):
+    if x is None:
+        x, y = data()
+    model.compile(optimizer=optimizer or keras.optimizers.SGD(0.0), loss="mse", jit_compile=jit)
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=False, callbacks=[monitor], verbose=0)
+    return x, y
+
+
+@pytest.mark.parametrize("jit", MODES, ids=lambda j: "compiled" if j else "default")
+def test_logged_norms_equal_the_backends_autodiff(tmp_path, jit):
+    model = mlp()
+    x, y = fit(model, krf.GradientMonitor(tmp_path, update_freq=1), jit=jit, epochs=2)
+    logged = read_scalars(tmp_path)
+    steps = sorted(logged["grad_norm/global"])
+    assert steps == list(range(1, 2 * N // BATCH + 1))
+    for step in steps:
+        start = (step - 1) * BATCH % N
+        expected = expected_norms(model, x[start : start + BATCH], y[start : start + BATCH])
+        for path, value in expected.items():
+            got = logged[f"grad_norm/{path}"][step]
+            np.testing.assert_allclose(got, value, rtol=1e-5, err_msg=f"{path} step {step}")
+
+
+def test_tags_name_the_layers_that_compute_the_rectifiers(tmp_path):
+    model = mlp()
+    fit(model, krf.GradientMonitor(tmp_path, update_freq=2, update_ratios=True))
+    tags = set(read_scalars(tmp_path))
+    assert {"dead_fraction/net/hidden", "dead_fraction/net/rect"} <= tags
+    assert {"grad_norm/net/hidden", "grad_norm/net/out", "update_ratio/net/out"} <= tags
+    steps = sorted(read_scalars(tmp_path)["grad_norm/global"])
+    assert steps == [2, 4]  # update_freq=2, 4 steps
+
+
+def forced_dead_model(units=8):
+    """Half the units of a relu Dense get a bias of -1000 (never fire), half +1000 (always)."""
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(units, activation="relu", name="half"),
+         keras.layers.Dense(2, name="out")],
+        name="net",
+    )  # fmt: skip
+    kernel, _ = model.layers[0].get_weights()
+    bias = np.where(np.arange(units) < units // 2, -1000.0, 1000.0).astype("float32")
+    model.layers[0].set_weights([kernel * 0.0, bias])
+    return model
+
+
+@pytest.mark.parametrize("jit", MODES, ids=lambda j: "compiled" if j else "default")
+def test_forced_dead_half_reads_half(tmp_path, jit):
+    model = forced_dead_model()
+    fit(model, krf.GradientMonitor(tmp_path, update_freq=2), jit=jit)
+    dead = read_scalars(tmp_path)["dead_fraction/net/half"]
+    assert dead == {2: 0.5, 4: 0.5}
+
+
+def test_a_unit_that_fires_in_one_step_of_the_window_is_alive(tmp_path):
+    """Unit 0 fires only for the second batch: alive in the window of steps 1-2, dead after."""
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, activation="relu", name="one"),
+         keras.layers.Dense(1, name="out")],
+        name="net",
+    )  # fmt: skip
+    model.layers[0].set_weights([np.ones((1, 1), "float32"), np.zeros(1, "float32")])
+    x = np.array([-1.0] * 8 + [1.0] + [-1.0] * 7 + [-1.0] * 16, "float32")[:, None]
+    y = np.zeros((32, 1), "float32")
+    fit(model, krf.GradientMonitor(tmp_path, update_freq=2), x=x, y=y)
+    assert read_scalars(tmp_path)["dead_fraction/net/one"] == {2: 0.0, 4: 1.0}
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_update_ratio_equals_the_step_taken(tmp_path, optimizer):
+    model = mlp()
+    x, y = data()
+    make = {"sgd": lambda: keras.optimizers.SGD(0.1), "adam": lambda: keras.optimizers.Adam(0.01)}
+    model.compile(optimizer=make[optimizer](), loss="mse")
+    model.fit(x[:BATCH], y[:BATCH], batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    before = {v.path: np.asarray(keras.ops.convert_to_numpy(v), np.float64) for v in model.weights}
+    monitor = krf.GradientMonitor(tmp_path, update_freq=1, update_ratios=True)
+    model.fit(
+        x[:BATCH], y[:BATCH], batch_size=BATCH, epochs=1, shuffle=False, callbacks=[monitor],
+        verbose=0,
+    )  # fmt: skip
+    after = {v.path: np.asarray(keras.ops.convert_to_numpy(v), np.float64) for v in model.weights}
+    logged = read_scalars(tmp_path)
+    for layer in ("net/hidden", "net/out"):
+        keys = [k for k in before if k.startswith(layer + "/")]
+        step = np.sqrt(sum(np.sum((after[k] - before[k]) ** 2) for k in keys))
+        weight = np.sqrt(sum(np.sum(before[k] ** 2) for k in keys))
+        ((_, value),) = logged[f"update_ratio/{layer}"].items()
+        np.testing.assert_allclose(value, step / weight, rtol=1e-5)
+
+
+def test_mixed_precision_norms_are_unscaled(tmp_path):
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = mlp()
+        x, y = data()
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+        assert isinstance(model.optimizer, keras.mixed_precision.LossScaleOptimizer)
+        monitor = krf.GradientMonitor(tmp_path, update_freq=1)
+        model.fit(x, y, batch_size=BATCH, shuffle=False, callbacks=[monitor], verbose=0)
+        logged = read_scalars(tmp_path)
+        expected = expected_norms(model, x[:BATCH], y[:BATCH])
+    finally:
+        keras.config.set_dtype_policy(policy)
+    assert "grad_norm/overflow_steps" in logged
+    # float16 forward and backward: a few float16 ulps, far from a loss scale of 32768.
+    np.testing.assert_allclose(logged["grad_norm/global"][1], expected["global"], rtol=2e-2)
+
+
+def test_the_monitor_leaves_the_model_and_optimizer_as_they_were(tmp_path):
+    model = mlp()
+    x, y = data()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, verbose=0)
+    counts = (len(model.non_trainable_variables), len(model.optimizer.variables))
+    fit(model, krf.GradientMonitor(tmp_path, update_freq=1), optimizer="adam")
+    assert (len(model.non_trainable_variables), len(model.optimizer.variables)) == counts
+    model.save(tmp_path / "after.keras")
+    reloaded = keras.saving.load_model(tmp_path / "after.keras")
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(reloaded(x)), keras.ops.convert_to_numpy(model(x))
+    )
