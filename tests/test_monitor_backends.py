@@ -9,10 +9,19 @@ the backend's own autodiff of the same loss on the same batch (a
 for SGD and Adam; forced-dead units read 0.5 and a unit that fires in one
 step of the window reads alive; the tags name the layers; under mixed
 precision the norms are unscaled. On PyTorch also under ``jit_compile=True``
-(``torch.compile``).
+(``torch.compile``). On JAX, under ``keras.distribution.DataParallel`` over
+two CPU devices, and over two processes on 127.0.0.1
+(``keras.distribution.initialize``), the logged norms are the global batch's.
 """
 
 from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import socket
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -206,3 +215,60 @@ def test_the_monitor_leaves_the_model_and_optimizer_as_they_were(tmp_path):
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(reloaded(x)), keras.ops.convert_to_numpy(model(x))
     )
+
+
+# -- keras.distribution on JAX (child processes: XLA's device count is fixed at start) --
+
+CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_child_monitor_jax.py")
+ONLY_JAX = pytest.mark.skipif(BACKEND != "jax", reason="keras.distribution is JAX's")
+
+
+def run_child(*args, env=None, timeout=300):
+    environ = {**os.environ, "KERAS_BACKEND": "jax", **(env or {})}
+    done = subprocess.run(
+        [sys.executable, CHILD, *map(str, args)],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_norms(logged, expected):
+    assert sorted(int(s) for s in logged["grad_norm/global"]) == [1, 2, 3, 4]
+    for step, norms in expected.items():
+        for path, value in norms.items():
+            got = logged[f"grad_norm/{path}"][step]
+            np.testing.assert_allclose(got, value, rtol=1e-5, err_msg=f"{path} step {step}")
+
+
+@ONLY_JAX
+def test_data_parallel_over_two_devices_logs_the_global_batch_norms(tmp_path):
+    result = run_child(
+        "data_parallel", tmp_path, env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    )
+    assert result["devices"] == 2 and "'batch': 2" in result["kernel_sharding"]
+    assert_norms(result["parallel"], result["expected"])  # jax.grad of each global batch
+    assert_norms(result["single"], result["expected"])
+    for tag, steps in result["single"].items():  # and the single-device run's, tag by tag
+        for step, value in steps.items():
+            assert result["parallel"][tag][step] == pytest.approx(value, rel=1e-5), tag
+    assert result["parallel"]["dead_fraction/net/hidden"] == {str(s): 0.5 for s in range(1, 5)}
+
+
+@ONLY_JAX
+def test_two_processes_on_localhost_log_the_global_batch_and_only_process_0_writes(tmp_path):
+    # keras.distribution.initialize over 127.0.0.1: each process feeds half of every batch.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(run_child, "process", r, tmp_path, port) for r in (0, 1)]
+        chief, other = (f.result() for f in futures)
+    assert "error" not in chief and "error" not in other, (chief, other)
+    assert len(chief["devices"]) == 2 and chief["local_devices"] == 1
+    assert_norms(chief["logged"], chief["expected"])
+    assert chief["logged"]["dead_fraction/net/hidden"] == {str(s): 0.5 for s in range(1, 5)}
+    assert other["logged"] == {} and not os.path.exists(tmp_path / "logs1")
