@@ -6,7 +6,7 @@ Adam(1e-3), the usual rates. The old absolute rule warned "exploding" on
 ResNet50's first step. The runs are eager (``run_eagerly=True``): tracing
 these train steps takes 15-50 s per model on a 2-core machine, and the
 capture runs the same code either way (the traced path is tested on smaller
-models). docs/monitor.md has longer runs of the same models.
+models).
 
 On JAX and PyTorch the test run blocks TensorFlow with ``sys.modules``, and
 Keras's preprocessing layers then fail (they ask whether ``"tensorflow" in
