@@ -55,3 +55,15 @@ def test_quick_modes_print_machine_line_and_tables():
         assert all(float(cell) > 0 for cell in row[1:4] + row[5:8]), row
     assert [row[0] for row in memory_rows] == ["relu"]
     assert all(float(cell) > 0 for cell in memory_rows[0][2:]), memory_rows
+
+
+def test_monitor_overhead_quick_run_prints_its_three_tables():
+    # One round of a small epoch: the paired-epoch table, the in-graph and the drain tables.
+    out = _output(
+        _start("monitor_overhead.py", "--rounds", "1", "--samples", "512", "--calls", "20")
+    )
+    rows = [line for line in out.splitlines() if line.startswith("| ")]
+    assert any(r.startswith("| none ") for r in rows), out
+    assert any(r.startswith("| monitor defaults") for r in rows), out
+    assert any("a logged step" in r for r in rows), out  # the in-graph table
+    assert any("update_freq=50" in r for r in rows), out  # the drain table
