@@ -45,13 +45,15 @@ OFF, COUNT, FULL = "off", "count", "full"
 
 
 def host_value(variable) -> np.ndarray:
-    """A ``keras.Variable``'s value as a numpy array, on any backend.
+    """A ``keras.Variable``'s (or a backend tensor's) value as a numpy array, on any backend.
 
     ``np.asarray`` of the variable itself goes through ``__array__``
     implementations that numpy 2 deprecates (no ``copy`` argument); each
     backend's own conversion does not.
     """
-    value = variable.value
+    # A tensor where Keras computes the value (optimizer.iterations under gradient
+    # accumulation on TensorFlow).
+    value = variable.value if isinstance(variable, keras.Variable) else variable
     if hasattr(value, "detach"):  # PyTorch
         return value.detach().cpu().numpy()
     if hasattr(value, "numpy"):  # TensorFlow
