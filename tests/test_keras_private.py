@@ -1,7 +1,9 @@
 """The private Keras API the package relies on, and the one module allowed to touch it.
 
 If one of these fails after a Keras upgrade, Keras has moved
-``keras.src.activations.ALL_OBJECTS_DICT`` or ``keras.src.utils.naming``:
+``keras.src.activations.ALL_OBJECTS_DICT``, ``keras.src.utils.naming``, the
+lists behind ``non_trainable_variables`` and ``optimizer.variables``,
+``Optimizer._backend_update_step`` or the JAX trainer's ``_jax_state``:
 update ``keras_relu_family/_keras_private.py``.
 """
 
@@ -11,6 +13,7 @@ import re
 import warnings
 
 import keras
+import numpy as np
 import pytest
 
 import keras_relu_family as krf
@@ -96,3 +99,59 @@ def test_only_keras_private_touches_keras_src():
         if path.name != "_keras_private.py" and "keras.src" in path.read_text()
     ]
     assert offenders == []
+
+
+# -- the train state of Keras's trainers (GradientMonitor on JAX and PyTorch) ------------
+
+
+def _small_model():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
+def test_added_state_is_in_the_lists_the_trainers_read_and_comes_out_again():
+    model = _small_model()
+    model.optimizer.build(model.trainable_variables)
+    extra_model, extra_opt = keras.Variable(0.0, trainable=False), keras.Variable(0.0)
+    _keras_private.add_state(model, [extra_model])
+    _keras_private.add_state(model.optimizer, [extra_opt])
+    assert any(v is extra_model for v in model.non_trainable_variables)
+    assert any(v is extra_opt for v in model.optimizer.variables)
+    _keras_private.remove_state(model, [extra_model])
+    _keras_private.remove_state(model.optimizer, [extra_opt])
+    assert not any(v is extra_model for v in model.non_trainable_variables)
+    assert not any(v is extra_opt for v in model.optimizer.variables)
+
+
+def test_the_optimizer_update_method_gets_every_gradient_of_a_step():
+    model = _small_model()
+    seen = []
+    original = _keras_private.optimizer_update(model.optimizer)
+
+    def update(grads, variables, learning_rate):
+        seen.append(len([g for g in grads if g is not None]))
+        return original(grads, variables, learning_rate)
+
+    setattr(model.optimizer, _keras_private.OPTIMIZER_UPDATE, update)
+    x = np.ones((4, 3), "float32")
+    model.fit(x, np.zeros((4, 2), "float32"), batch_size=4, epochs=1, verbose=0)
+    assert seen and all(n == 2 for n in seen)  # kernel and bias, once per traced/run step
+
+
+@pytest.mark.skipif(keras.config.backend() != "jax", reason="the JAX trainer's own state")
+def test_the_jax_trainer_keeps_its_state_where_the_monitor_reads_it():
+    model = _small_model()
+    states = []
+
+    class Read(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            states.append(_keras_private.jax_state(self.model))
+
+    x = np.ones((4, 3), "float32")
+    model.fit(x, np.zeros((4, 2), "float32"), batch_size=2, epochs=1, verbose=0, callbacks=[Read()])
+    assert len(states) == 2 and all(isinstance(s, dict) for s in states)
+    assert {"trainable_variables", "non_trainable_variables", "optimizer_variables"} <= set(
+        states[0]
+    )
+    assert len(states[0]["trainable_variables"]) == 2
