@@ -125,7 +125,7 @@ from keras_relu_family.callbacks._rectifiers import find_rectifiers  # noqa: E40
 if BACKEND == "tensorflow":  # the workaround and the in-graph tables: TensorFlow's alone
     import tensorflow as tf
 
-    from keras_relu_family.callbacks._capture import COUNT, FULL
+    from keras_relu_family.callbacks._engine_base import COUNT, FULL
 
 
 def seed_everything(seed: int = 0) -> None:

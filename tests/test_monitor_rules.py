@@ -115,7 +115,18 @@ def test_absolute_thresholds_are_per_layer():
     assert rules.flagged == {"a": "vanishing", "b": "exploding"}
 
 
-NEUTRAL = ["_tags", "_rectifiers", "_attach", "_window", "_rules", "_table", "_logdir"]
+NEUTRAL = [
+    "_tags",
+    "_rectifiers",
+    "_attach",
+    "_window",
+    "_rules",
+    "_table",
+    "_logdir",
+    "_engine_base",
+    "_stateful",
+    "_host",
+]
 
 
 @pytest.mark.parametrize("module", NEUTRAL)

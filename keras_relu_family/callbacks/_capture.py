@@ -40,13 +40,13 @@ import threading
 import keras
 import tensorflow as tf
 
+from keras_relu_family.callbacks._engine_base import FULL, OFF, unknown_variable
 from keras_relu_family.callbacks._ops import count_updates, half_square, set_row, state
 from keras_relu_family.callbacks._probes import DeadUnits
 from keras_relu_family.callbacks._tags import layer_path
 
 # What a train step traced with the hooks does: nothing, count the step (and loss-scale
 # overflows, and OR the dead-unit bits), or capture everything for a logged step.
-OFF, COUNT, FULL = "off", "count", "full"
 
 
 class GradientCapture:
@@ -275,11 +275,7 @@ class GradientCapture:
                 return original(gradient, variable, learning_rate)
             where = self._where.get(id(variable))
             if where is None:
-                raise RuntimeError(
-                    "GradientMonitor: the optimizer updates a variable that was not among the "
-                    f"model's trainable variables when training began: {variable.name}. "
-                    "Do not add trainable variables during training."
-                )
+                raise unknown_variable(variable)
             if gradient is not None:
                 self._record(gradient, variable, *where[:2])
             return original(gradient, variable, learning_rate)

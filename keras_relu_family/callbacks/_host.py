@@ -15,61 +15,22 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_relu_family.callbacks import _events, _window
-from keras_relu_family.callbacks._attach import Attachment
+from keras_relu_family.callbacks import _events
+from keras_relu_family.callbacks._engine_base import BaseEngine
 from keras_relu_family.callbacks._logdir import RunDir, last_logged_step
 from keras_relu_family.callbacks._logger import Logger
-from keras_relu_family.callbacks._rectifiers import find_rectifiers
-from keras_relu_family.callbacks._stateful import COUNT, FULL, StatefulCapture
+from keras_relu_family.callbacks._stateful import StatefulCapture
 from keras_relu_family.callbacks._tags import GLOBAL_TAG, OVERFLOW_TAG
 
 
-def exact_steps(optimizer) -> bool:
-    """Whether ``optimizer.iterations`` counts every train step (the monitor's step)."""
-    if isinstance(optimizer, keras.mixed_precision.LossScaleOptimizer):
-        return False
-    return not getattr(optimizer, "gradient_accumulation_steps", None)
-
-
-class HostEngine:
+class HostEngine(BaseEngine):
     """The hooks and buffers of one monitored model on JAX or PyTorch."""
 
-    def __init__(self, monitor, model, optimizer, ring, first_step):
-        self.monitor = monitor
-        self.model = model
-        self.optimizer = optimizer
-        targets = find_rectifiers(model) if monitor.dead_units else []
-        self.capture = StatefulCapture(
-            model,
-            optimizer,
-            ring,
-            first_step,
-            monitor.update_freq,
-            monitor.histogram_freq,
-            targets,
-            monitor.update_ratios,
-        )
-        self.attachment = Attachment(targets, self.capture.probe, self.capture.active)
-
-    @property
-    def step(self) -> int:
-        return int(self.capture.read(self.capture.steps))
+    capture_class = StatefulCapture
 
     @property
     def attached(self) -> bool:
         return bool(self.capture._saved) or self.attachment.attached
-
-    def reusable(self, model, optimizer, ring) -> bool:
-        capture = self.capture
-        targets = find_rectifiers(model) if self.monitor.dead_units else []
-        return (
-            capture.model is model
-            and capture.outer is optimizer
-            and capture.ring == ring
-            and [id(v) for v in capture.variables] == [id(v) for v in model.trainable_variables]
-            and [(id(t.layer), t.form) for t in capture.targets]
-            == [(id(t.layer), t.form) for t in targets]
-        )
 
     def attach(self, wrap_train_step: bool = True) -> None:
         del wrap_train_step  # the batch callbacks mark the steps (begin_batch, end_batch)
@@ -87,22 +48,6 @@ class HostEngine:
 
     def end_batch(self) -> None:
         self.capture.in_step = False
-
-    def select(self, done: int, upto: int) -> str:
-        monitor = self.monitor
-        freqs = (monitor.update_freq, monitor.histogram_freq)
-        mode = FULL if _window.logs_within(done, upto, freqs) else COUNT
-        self.capture.mode = mode  # traced into the jitted step (JAX) or guarded (torch.compile)
-        return mode
-
-    def sync(self, iterations: int) -> None:
-        step = self.step
-        if iterations > step or (iterations < step and exact_steps(self.optimizer)):
-            self.capture.set_steps(iterations)
-            step = iterations
-        logger = self.monitor._logger
-        logger.drained = step
-        logger.hist_written = int(self.capture.read(self.capture.hist_step))
 
 
 def is_chief() -> bool:

@@ -14,8 +14,7 @@ import functools
 
 import tensorflow as tf
 
-from keras_relu_family.callbacks._capture import COUNT, FULL
-from keras_relu_family.callbacks._engine import iterations_of
+from keras_relu_family.callbacks._engine_base import COUNT, FULL, iterations_of
 
 
 class WatchedLoop:

@@ -39,26 +39,8 @@ from keras import ops
 
 from keras_relu_family import _keras_private
 from keras_relu_family.callbacks import _window
+from keras_relu_family.callbacks._engine_base import FULL, OFF, host_value, unknown_variable
 from keras_relu_family.callbacks._tags import layer_path
-
-OFF, COUNT, FULL = "off", "count", "full"
-
-
-def host_value(variable) -> np.ndarray:
-    """A ``keras.Variable``'s (or a backend tensor's) value as a numpy array, on any backend.
-
-    ``np.asarray`` of the variable itself goes through ``__array__``
-    implementations that numpy 2 deprecates (no ``copy`` argument); each
-    backend's own conversion does not.
-    """
-    # A tensor where Keras computes the value (optimizer.iterations under gradient
-    # accumulation on TensorFlow).
-    value = variable.value if isinstance(variable, keras.Variable) else variable
-    if hasattr(value, "detach"):  # PyTorch
-        return value.detach().cpu().numpy()
-    if hasattr(value, "numpy"):  # TensorFlow
-        return value.numpy()
-    return np.asarray(value)  # JAX
 
 
 def _buffer(value, dtype, name):
@@ -365,11 +347,7 @@ class StatefulCapture:
     def _observe(self, gradient, variable) -> None:
         index = self._index.get(id(variable))
         if index is None:
-            raise RuntimeError(
-                "GradientMonitor: the optimizer updates a variable that was not among "
-                f"the model's trainable variables when training began: {variable.name}."
-                " Do not add trainable variables during fit()."
-            )
+            raise unknown_variable(variable)
         grad = ops.cast(ops.convert_to_tensor(gradient), "float32")
         self._pending[index] = 0.5 * ops.sum(ops.square(grad))
         if self.histogram_freq:

@@ -5,27 +5,22 @@ from __future__ import annotations
 import keras
 
 from keras_relu_family.callbacks import _validation
+from keras_relu_family.callbacks._engine_base import exact_steps, iterations_of
 from keras_relu_family.callbacks._rules import GradientWarning, Rules
-from keras_relu_family.callbacks._stateful import host_value
 
 BACKEND = keras.config.backend()
 if BACKEND == "tensorflow":
     import tensorflow as tf
 
-    from keras_relu_family.callbacks._engine import Engine, exact_steps
+    from keras_relu_family.callbacks._engine import Engine
     from keras_relu_family.callbacks._logger_tf import TensorFlowLogger as _Logger
 
     _END_OF_DATA = (StopIteration, tf.errors.OutOfRangeError)
 else:
     from keras_relu_family.callbacks._host import HostEngine as Engine
     from keras_relu_family.callbacks._host import HostLogger as _Logger
-    from keras_relu_family.callbacks._host import exact_steps
 
     _END_OF_DATA = (StopIteration,)
-
-
-def iterations_of(optimizer) -> int:
-    return int(host_value(optimizer.iterations))
 
 
 def own_train_function(model):
