@@ -137,6 +137,11 @@ class Torch:
 
         self.torch = torch
         torch.set_grad_enabled(True)
+        # Every row compiles the same lambdas (one code object): past dynamo's
+        # recompile limit (8) it ran the later rows eagerly without a word, so
+        # that their "torch.compile" columns were eager. Fail instead.
+        torch._dynamo.config.recompile_limit = 128
+        torch._dynamo.config.fail_on_recompile_limit_hit = True
 
     def variable(self, value, shape, name):
         return self.torch.full(shape, value, dtype=self.torch.float32, requires_grad=True)
