@@ -35,6 +35,13 @@ class Kernel(NamedTuple):
     arithmetic where that is the reference); all others compute them in
     float32 and round once at the end (and keep the float32 ``y`` for
     ``saves_output``).
+
+    ``eager`` is the same function in another form, for PyTorch outside
+    ``torch.compile``, where every op is a pass of its own and a select or an op
+    mixing dtypes is slow: it computes the gradient in PyTorch's own fused
+    backward op, moved to the conventions above (``torch_ops``). The PyTorch
+    wrapper runs it eagerly; torch.compile and the other backends run the kernel
+    itself, which they fuse.
     """
 
     forward: Callable
@@ -43,6 +50,7 @@ class Kernel(NamedTuple):
     saves_input: bool = False
     saves_output: bool = False
     residuals: Callable | None = None
+    eager: Kernel | None = None
 
 
 def clip_keeping_nan(x, low: float, high: float):

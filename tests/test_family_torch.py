@@ -25,6 +25,8 @@ from _family_helpers import (
     value_and_grad,
 )
 
+import keras_relu_family as krf
+
 TORCH_CASES = [(c, i) for c, i in zip(CASES, CASE_IDS, strict=True) if c[0].torch_builtin]
 
 
@@ -61,3 +63,63 @@ def test_forward_and_gradient_match_torch_nn_functional_in_float64(spec, params)
         closer = np.abs(ours - reference) <= np.abs(theirs - reference)
         assert (agree | closer).all(), (what, x.numpy()[~(agree | closer)][:5])
         assert agree.mean() > 0.5, (what, agree.mean())  # mostly the same numbers
+
+
+# -- the eager forms (``Kernel.eager``): PyTorch's fused backward ops at our conventions ----
+
+EAGER_FORMS = {
+    "relu": lambda u: krf.relu(u),
+    "relu max_value": lambda u: krf.relu(u, max_value=6.0),
+    "relu6": lambda u: krf.relu6(u),
+    "hard_tanh": lambda u: krf.hard_tanh(u, min_val=-1.0, max_val=0.5),
+    "leaky_relu": lambda u: krf.leaky_relu(u, negative_slope=0.1),
+    "threshold": lambda u: krf.threshold(u, threshold=0.5, value=-1.0),
+}
+DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
+
+
+def _edges(dtype):
+    """Every kink of the forms above, both zeros, subnormals, infinities, NaN, and noise."""
+    finfo = torch.finfo(dtype)
+    sub = float(finfo.smallest_normal) / 4
+    special = [-np.inf, -6.0, -1.0, -sub, -0.0, 0.0, sub, 0.5, 1.0, 6.0, np.inf, np.nan]
+    noise = np.random.default_rng(0).normal(0.0, 4.0, 500)
+    x = torch.tensor(np.concatenate([special, np.round(noise * 2) / 2, noise]), dtype=torch.float64)
+    return x.to(dtype)
+
+
+def _value_and_grad(fn, x, dy):
+    x = x.clone().requires_grad_(True)
+    y = fn(x)
+    (dx,) = torch.autograd.grad(y, [x], grad_outputs=dy)
+    return y.detach(), dx
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
+@pytest.mark.parametrize("name", list(EAGER_FORMS))
+def test_eager_forms_equal_the_kernels_they_stand_for(name, dtype, monkeypatch):
+    # Eagerly ``apply`` runs a kernel's eager form; told that it is compiling, the kernel
+    # itself (what torch.compile traces): the two must agree exactly, kinks included.
+    fn, x = EAGER_FORMS[name], _edges(dtype)
+    dy = torch.tensor(np.random.default_rng(1).normal(size=x.shape[0]), dtype=dtype)
+    eager = _value_and_grad(fn, x, dy)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    kernel = _value_and_grad(fn, x, dy)
+    for what, a, b in zip(("forward", "gradient"), eager, kernel, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True, msg=what)
+    assert torch.isnan(eager[1][x.isnan()]).all()  # NaN in, NaN gradient out
+
+
+def test_relu_keeps_its_slope_at_zero_where_the_cpu_reads_subnormals_as_zero():
+    # The eager form moves the kink to the number just below 0, a subnormal, which
+    # torch.set_flush_denormal(True) reads as 0: there it selects instead.
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush subnormals")
+    try:
+        x = torch.tensor([-2.0, -0.0, 0.0, 3.0, np.nan])
+        for fn in (krf.relu, krf.relu6):
+            _, dx = _value_and_grad(fn, x, torch.ones(5))
+            expected = torch.tensor([0.0, 1.0, 1.0, 1.0, np.nan])
+            torch.testing.assert_close(dx, expected, equal_nan=True)
+    finally:
+        torch.set_flush_denormal(False)

@@ -93,8 +93,10 @@ def apply(kernel: Kernel, x, params: tuple = (), **static):
 
     ``params`` are tensors broadcastable to ``x`` that receive gradients;
     ``static`` holds Python values, or tensors that get no gradient (such as
-    RReLU's random slopes).
+    RReLU's random slopes). Eagerly, a kernel's ``eager`` form where it has one.
     """
+    if kernel.eager is not None and not torch.compiler.is_compiling():
+        kernel = kernel.eager
     tensors = {k: v for k, v in static.items() if torch.is_tensor(v)}
     fixed = tuple(sorted((k, v) for k, v in static.items() if k not in tensors))
     names = tuple(sorted(tensors))

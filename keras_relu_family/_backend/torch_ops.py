@@ -7,6 +7,8 @@ with a number are ``clamp``, which propagates NaN as ``torch.minimum`` does.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import torch
@@ -25,9 +27,14 @@ tanh = torch.tanh
 sqrt = torch.sqrt
 sigmoid = torch.sigmoid
 erfc = torch.special.erfc
-isnan = torch.isnan
 relu = torch.relu
 where = torch.where
+
+
+def isnan(x):
+    """``x != x``: ``torch.isnan`` itself, but inductor vectorizes it (it compiles
+    ``isnan`` to a scalar loop on the CPU, which made the compiled branch codes slow)."""
+    return x != x
 
 
 def minimum(x, y):
@@ -63,8 +70,97 @@ def dtype_name(x) -> str:
 
 
 def leaky_relu(x, slope: float):
-    """``x`` where ``x >= 0``, else ``slope * x``."""
-    return torch.where(x >= 0, x, slope * x)
+    """``x`` where ``x >= 0``, else ``slope * x``: PyTorch's own, one fused op.
+
+    It computes ``x > 0 ? x : slope * x``, the same values: at ``x = +-0`` both
+    give ``x`` (``slope >= 0``), and NaN stays NaN.
+    """
+    return F.leaky_relu(x, slope)
+
+
+def clip(x, low: float, high: float):
+    """``x`` clipped to ``[low, high]``: ``torch.clamp``, which keeps NaN (and ``-0``)."""
+    return torch.clamp(x, low, high)
+
+
+# -- the eager forms' gradients: PyTorch's fused backward ops, at our conventions ------
+#
+# Eagerly, each PyTorch op is a pass over memory with its own allocation, and
+# ops that mix dtypes (a float gradient and the int8 branch codes) or select
+# (torch.where) run at a third of a fused op's speed on the CPU. So the eager
+# forms keep x and compute a gradient in one fused op of PyTorch's own, moved to
+# our conventions: the slope on the right at a kink (relu'(0) = 1) and NaN
+# where x is NaN. See docs/performance.md.
+
+_BELOW: dict = {}
+_NEGATIVE_SUBNORMAL = torch.tensor(-1.401298464324817e-45)
+
+
+def _just_below(low: float, dtype) -> float:
+    """The largest number of ``dtype`` below ``low``, as a Python float."""
+    key = (low, dtype)
+    if key not in _BELOW:
+        start, down = torch.tensor(low, dtype=dtype), torch.tensor(-math.inf, dtype=dtype)
+        _BELOW[key] = torch.nextafter(start, down).item()
+    return _BELOW[key]
+
+
+def _subnormals_read_as_zero(x, bound: float) -> bool:
+    """Whether comparing ``x`` with a subnormal ``bound`` would read it as 0
+    (the CPU's denormals-are-zero mode, ``torch.set_flush_denormal(True)``)."""
+    if bound == 0.0 or math.fabs(bound) >= torch.finfo(x.dtype).tiny or x.device.type != "cpu":
+        return False
+    return not bool(_NEGATIVE_SUBNORMAL < 0)
+
+
+def _nan_where_nan(x, dx):
+    """``dx`` with NaN where ``x`` is NaN.
+
+    On the CPU one reduction tells whether there is any (the sum of ``x`` is NaN;
+    also for ``inf`` beside ``-inf``, which only takes the select needlessly).
+    """
+    if x.device.type == "cpu" and not math.isnan(x.sum().item()):
+        return dx
+    return torch.where(x != x, x, dx)
+
+
+def interval_grad(dy, x, low: float, high: float | None = None):
+    """``dy`` where ``low <= x < high`` (no upper end if ``high`` is None), 0 elsewhere, NaN where
+    ``x`` is NaN.
+
+    PyTorch's ``threshold_backward`` and ``hardtanh_backward`` give 0 where
+    ``x <= t`` (and where ``x >= high``): with ``t`` the number just below
+    ``low`` in ``x``'s dtype, that is ``x < low``, so that the slope at ``low``
+    is 1. Where the CPU reads subnormals as zero and ``t`` is one (``low = 0``),
+    a select.
+    """
+    below = _just_below(low, x.dtype)
+    if _subnormals_read_as_zero(x, below):
+        inside = x >= low if high is None else (x >= low) & (x < high)
+        dx = torch.where(inside, dy, 0.0)
+    elif high is None:
+        dx = torch.ops.aten.threshold_backward(dy, x, below)
+    else:
+        dx = torch.ops.aten.hardtanh_backward(dy, x, below, high)
+    return _nan_where_nan(x, dx)
+
+
+def leaky_relu_grad(dy, x, slope: float):
+    """``dy`` where ``x >= 0``, ``slope * dy`` below, NaN where ``x`` is NaN.
+
+    PyTorch's ``leaky_relu_backward`` takes the slope at ``x = 0`` from the
+    left; where ``x`` holds exact zeros, they get ``dy``.
+    """
+    dx = torch.ops.aten.leaky_relu_backward(dy, x, slope, False)
+    if x.device.type != "cpu" or int(torch.count_nonzero(x)) < x.numel():  # a count: cheaper
+        dx = torch.where(x == 0, dy, dx)
+    return _nan_where_nan(x, dx)
+
+
+def threshold(x, threshold: float, value: float):
+    """``x`` where ``x > threshold``, else ``value``, NaN kept: PyTorch's fused
+    ``threshold``, which turns NaN into ``value``, then NaN put back."""
+    return _nan_where_nan(x, F.threshold(x, threshold, value))
 
 
 def softplus_grad(dy, z):

@@ -26,7 +26,21 @@ def _backward(dy, code, *, low, high):
     return (from_branch(code, dy),)
 
 
-CLIP = Kernel(_forward, _backward, exact_in_half=True, residuals=_branch)
+def _eager_forward(x, *, low, high):
+    return xp.clip(x, low, high)
+
+
+def _eager_backward(dy, x, *, low, high):
+    return (xp.interval_grad(dy, x, low, high),)
+
+
+CLIP = Kernel(
+    _forward,
+    _backward,
+    exact_in_half=True,
+    residuals=_branch,
+    eager=Kernel(_eager_forward, _eager_backward, exact_in_half=True, saves_input=True),
+)
 
 
 @activation(check.ordered("min_val", "max_val"), min_val=check.real, max_val=check.real)

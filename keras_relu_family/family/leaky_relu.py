@@ -30,7 +30,16 @@ def _backward(dy, x, *, negative_slope):
     return (slope_backward(dy, x, negative_slope),)
 
 
-LEAKY_RELU = Kernel(_forward, _backward, saves_input=True)
+def _eager_backward(dy, x, *, negative_slope):
+    return (xp.leaky_relu_grad(dy, x, negative_slope),)
+
+
+LEAKY_RELU = Kernel(
+    _forward,
+    _backward,
+    saves_input=True,
+    eager=Kernel(_forward, _eager_backward, saves_input=True),
+)
 
 
 @activation(negative_slope=check.non_negative)

@@ -23,8 +23,19 @@ def _backward(dy, code):
     return (from_branch(code, dy),)
 
 
-# The plain ReLU, the defaults' path: y = relu(x) and one byte per element.
-RELU = Kernel(xp.relu, _backward, exact_in_half=True, residuals=_branch)
+def _eager_backward(dy, x):
+    return (xp.interval_grad(dy, x, 0.0),)
+
+
+# The plain ReLU, the defaults' path: y = relu(x) and one byte per element
+# (eagerly on PyTorch: x, and PyTorch's fused gradient).
+RELU = Kernel(
+    xp.relu,
+    _backward,
+    exact_in_half=True,
+    residuals=_branch,
+    eager=Kernel(xp.relu, _eager_backward, exact_in_half=True, saves_input=True),
+)
 
 
 def _general_forward(x, *, negative_slope, max_value, threshold):

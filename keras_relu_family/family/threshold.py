@@ -26,7 +26,21 @@ def _backward(dy, code, *, threshold, value):
     return (from_branch(code, dy),)
 
 
-THRESHOLD = Kernel(_forward, _backward, exact_in_half=True, residuals=_branch)
+def _eager_forward(x, *, threshold, value):
+    return xp.threshold(x, threshold, value)
+
+
+def _eager_backward(dy, x, *, threshold, value):
+    return (xp.interval_grad(dy, x, threshold),)
+
+
+THRESHOLD = Kernel(
+    _forward,
+    _backward,
+    exact_in_half=True,
+    residuals=_branch,
+    eager=Kernel(_eager_forward, _eager_backward, exact_in_half=True, saves_input=True),
+)
 
 
 @activation(threshold=check.real, value=check.real)
