@@ -10,6 +10,7 @@ from keras_relu_family._function import activation
 from keras_relu_family._kernel import Kernel
 from keras_relu_family._layer import ActivationLayer
 from keras_relu_family._spec import ActivationSpec, Benchmark
+from keras_relu_family.family.swish import fused_range
 
 # Past x = 40, mish(x) = x and mish'(x) = 1 in every float dtype, and below
 # it e^(2x) = 5.5e34 still fits in float32.
@@ -52,7 +53,23 @@ def _backward(dy, x):
     return (dy * (a / d + n / (d * d)),)
 
 
-MISH = Kernel(_forward, _backward, saves_input=True)
+def _eager_forward(x):
+    return xp.mish(x)
+
+
+def _eager_backward(dy, x):
+    if xp.finite_and_above(x, fused_range(x)):
+        return (xp.mish_grad(dy, x),)
+    return _backward(dy, x)
+
+
+# Eagerly on PyTorch, PyTorch's fused ops where they are as exact (see swish).
+MISH = Kernel(
+    _forward,
+    _backward,
+    saves_input=True,
+    eager=Kernel(_eager_forward, _eager_backward, saves_input=True),
+)
 
 
 @activation()

@@ -40,7 +40,30 @@ def _backward(dy, x, beta=None, *, fixed_beta=None):
     return dx, dbeta
 
 
-SWISH = Kernel(_forward, _backward, saves_input=True)
+def fused_range(x) -> float:
+    """Below this, PyTorch's fused SiLU and Mish gradients lose the tiny gradients."""
+    return -700.0 if x.dtype == xp.float64 else -85.0
+
+
+def _eager_forward(x, beta=None, *, fixed_beta=None):
+    if beta is None and fixed_beta == 1.0:
+        return xp.silu(x)
+    return _forward(x, beta, fixed_beta=fixed_beta)
+
+
+def _eager_backward(dy, x, beta=None, *, fixed_beta=None):
+    if beta is None and fixed_beta == 1.0 and xp.finite_and_above(x, fused_range(x)):
+        return (xp.silu_grad(dy, x),)
+    return _backward(dy, x, beta, fixed_beta=fixed_beta)
+
+
+# Eagerly on PyTorch, SiLU (beta = 1) in PyTorch's fused ops where they are as exact.
+SWISH = Kernel(
+    _forward,
+    _backward,
+    saves_input=True,
+    eager=Kernel(_eager_forward, _eager_backward, saves_input=True),
+)
 
 
 @activation()
