@@ -124,6 +124,22 @@ def _nan_where_nan(x, dx):
     return torch.where(x != x, x, dx)
 
 
+def _at_zeros(dx, x, dy, slope: float):
+    """``dx`` with ``slope * dy`` where ``x`` is 0 (or -0): the right-hand slope at a kink at 0.
+
+    On the CPU a count tells whether there are zeros, and only their elements
+    are written (a select over the whole tensor costs three fused ops).
+    """
+    if x.device.type != "cpu":
+        return torch.where(x == 0, dy if slope == 1.0 else slope * dy, dx)
+    if int(torch.count_nonzero(x)) == x.numel():
+        return dx
+    zero = x == 0
+    values = dy[zero]
+    dx[zero] = values if slope == 1.0 else slope * values  # dx is this op's own
+    return dx
+
+
 def interval_grad(dy, x, low: float, high: float | None = None):
     """``dy`` where ``low <= x < high`` (no upper end if ``high`` is None), 0 elsewhere, NaN where
     ``x`` is NaN.
@@ -152,9 +168,7 @@ def leaky_relu_grad(dy, x, slope: float):
     left; where ``x`` holds exact zeros, they get ``dy``.
     """
     dx = torch.ops.aten.leaky_relu_backward(dy, x, slope, False)
-    if x.device.type != "cpu" or int(torch.count_nonzero(x)) < x.numel():  # a count: cheaper
-        dx = torch.where(x == 0, dy, dx)
-    return _nan_where_nan(x, dx)
+    return _nan_where_nan(x, _at_zeros(dx, x, dy, 1.0))
 
 
 def finite_and_above(x, low: float) -> bool:
@@ -187,6 +201,25 @@ mish = F.mish
 def mish_grad(dy, x):
     """``dy * mish'(x)``, PyTorch's fused ``mish_backward``; the same range as ``silu_grad``."""
     return torch.ops.aten.mish_backward(dy, x)
+
+
+def elu(x, alpha: float, scale: float = 1.0, input_scale: float = 1.0):
+    """``scale * x`` where ``x > 0``, else ``scale * alpha * expm1(input_scale * x)``:
+    PyTorch's fused ``elu`` (which computes ``expm1``; NaN stays NaN)."""
+    return torch.ops.aten.elu(x, alpha, scale, input_scale)
+
+
+def elu_grad(dy, x, alpha: float, scale: float = 1.0, input_scale: float = 1.0):
+    """The gradient of ``elu`` above, ``scale * dy`` at ``x = 0`` and NaN where ``x`` is NaN.
+
+    PyTorch's fused ``elu_backward`` from ``x`` (exact in the tail, where the
+    exponential is taken of ``x`` itself); it takes the left-hand slope at 0,
+    so where that differs and ``x`` holds zeros, they get ``scale * dy``.
+    """
+    dx = torch.ops.aten.elu_backward(dy, alpha, scale, input_scale, False, x)
+    if (alpha, scale, input_scale) != (1.0, 1.0, 1.0):
+        dx = _at_zeros(dx, x, dy, scale)
+    return _nan_where_nan(x, dx)
 
 
 def threshold(x, threshold: float, value: float):

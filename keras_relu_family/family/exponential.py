@@ -97,10 +97,46 @@ def _celu_bwd(dy, y, *, alpha):
     return (xp.where(y >= 0, dy, dy * ((y + alpha) / alpha)),)
 
 
-ELU_KERNEL = Kernel(_elu_fwd, _elu_bwd, saves_output=True)
-ELU_FROM_INPUT_KERNEL = Kernel(_elu_fwd, _elu_from_input_bwd, saves_input=True)
-CELU_KERNEL = Kernel(_celu_fwd, _celu_bwd, saves_output=True)
-SELU_KERNEL = Kernel(_selu_fwd, _selu_bwd, saves_output=True)
+# Eagerly on PyTorch: its fused elu and elu_backward, which keep x, not y.
+def _elu_eager_fwd(x, *, alpha):
+    return xp.elu(x, alpha)
+
+
+def _elu_eager_bwd(dy, x, *, alpha):
+    return (xp.elu_grad(dy, x, alpha),)
+
+
+def _celu_eager_fwd(x, *, alpha):
+    return xp.elu(x, alpha, 1.0, 1.0 / alpha)
+
+
+def _celu_eager_bwd(dy, x, *, alpha):
+    return (xp.elu_grad(dy, x, alpha, 1.0, 1.0 / alpha),)
+
+
+def _selu_eager_fwd(x):
+    return xp.elu(x, SELU_ALPHA, SELU_SCALE)
+
+
+def _selu_eager_bwd(dy, x):
+    return (xp.elu_grad(dy, x, SELU_ALPHA, SELU_SCALE),)
+
+
+_ELU_EAGER = Kernel(_elu_eager_fwd, _elu_eager_bwd, saves_input=True)
+ELU_KERNEL = Kernel(_elu_fwd, _elu_bwd, saves_output=True, eager=_ELU_EAGER)
+ELU_FROM_INPUT_KERNEL = Kernel(_elu_fwd, _elu_from_input_bwd, saves_input=True, eager=_ELU_EAGER)
+CELU_KERNEL = Kernel(
+    _celu_fwd,
+    _celu_bwd,
+    saves_output=True,
+    eager=Kernel(_celu_eager_fwd, _celu_eager_bwd, saves_input=True),
+)
+SELU_KERNEL = Kernel(
+    _selu_fwd,
+    _selu_bwd,
+    saves_output=True,
+    eager=Kernel(_selu_eager_fwd, _selu_eager_bwd, saves_input=True),
+)
 
 
 @activation(alpha=check.non_negative)
