@@ -42,6 +42,14 @@ from keras_relu_family.callbacks import _window
 from keras_relu_family.callbacks._engine_base import FULL, OFF, host_value, unknown_variable
 from keras_relu_family.callbacks._tags import layer_path
 
+# On PyTorch the per-step hooks (the step count, the dead-unit probes) run on
+# every step, eagerly: written in torch in place, under no_grad, they cost a
+# few of its ops; through keras.ops each op pays Keras's conversions, and the
+# probes' reductions were recorded for autograd (see _torch_probe).
+TORCH = keras.config.backend() == "torch"
+if TORCH:
+    import torch
+
 
 def _buffer(value, dtype, name):
     return keras.Variable(
@@ -233,8 +241,13 @@ class StatefulCapture:
                 return original(*args, **kwargs)
             if jax:
                 return self._stateless_entry(original, *args, **kwargs)
-            step = self.steps.value + 1
-            self.steps.assign(step)
+            if TORCH:
+                with torch.no_grad():
+                    step = self.steps.value + 1
+                    self.steps.value.copy_(step)
+            else:
+                step = self.steps.value + 1
+                self.steps.assign(step)
             self._step = step
             before = self._inner_iterations()
             result = original(*args, **kwargs)
@@ -371,6 +384,9 @@ class StatefulCapture:
         values = outputs if target.rule[0] == "output" else inputs
         if len(values.shape) < 1 or _window.units_of(values, target.unit_axis) != last.shape[0]:
             return  # another call of the layer with other units: not counted
+        if TORCH:
+            _torch_probe(calls, last, values, target)
+            return
         count = calls.value + 1
         calls.assign(count)
         fired = _window.fired_units(inputs, outputs, target.rule, target.unit_axis)
@@ -404,3 +420,17 @@ class StatefulCapture:
 
     def set_steps(self, count: int) -> None:
         self.steps.assign(count)
+
+
+def _torch_probe(calls, last, values, target) -> None:
+    """``probe``'s update on PyTorch: ``_window.fired_units`` and the two assigns, in torch."""
+    kind, level = target.rule
+    with torch.no_grad():
+        rank = values.dim()
+        axis = target.unit_axis % rank
+        top = torch.amax(values, dim=[i for i in range(rank) if i != axis])
+        level = torch.tensor(level, dtype=top.dtype, device=top.device)
+        fired = top > level if kind == "output" else top >= level
+        count = calls.value
+        count.add_(1)
+        last.value.copy_(torch.where(fired, count, last.value))
