@@ -115,6 +115,15 @@ def test_logged_norms_equal_the_backends_autodiff(tmp_path, jit):
             np.testing.assert_allclose(got, value, rtol=1e-5, err_msg=f"{path} step {step}")
 
 
+def test_keras_keeps_dispatching_steps_asynchronously_with_the_monitor(tmp_path):
+    # A callback with its own on_train_batch_end makes Keras wait for every step's logs
+    # (CallbackList turns async dispatch off): the monitor marks its steps in the train
+    # function instead. This measured 25% of the reference MLP's time on JAX.
+    monitor = krf.GradientMonitor(str(tmp_path))
+    assert type(monitor).on_train_batch_end is keras.callbacks.Callback.on_train_batch_end
+    assert type(monitor).on_batch_end is keras.callbacks.Callback.on_batch_end
+
+
 def test_tags_name_the_layers_that_compute_the_rectifiers(tmp_path):
     model = mlp()
     fit(model, krf.GradientMonitor(tmp_path, update_freq=2, update_ratios=True))

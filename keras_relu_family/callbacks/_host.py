@@ -33,7 +33,7 @@ class HostEngine(BaseEngine):
         return bool(self.capture._saved) or self.attachment.attached
 
     def attach(self, wrap_train_step: bool = True) -> None:
-        del wrap_train_step  # the batch callbacks mark the steps (begin_batch, end_batch)
+        del wrap_train_step  # the train function marks the steps (begin_batch, end_batch)
         self.detach()
         self.capture.install()
         self.attachment.attach()

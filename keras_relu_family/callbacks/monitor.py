@@ -235,10 +235,10 @@ class GradientMonitor(keras.callbacks.Callback):
             self._logger.drain(engine.capture, engine.step)
         mode = engine.select(done, done + self._per_call)
         self.model.train_function = self._functions[mode]
-        engine.begin_batch()
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._engine.end_batch()
+    # No on_train_batch_end: a callback that has one makes Keras wait for every step's
+    # logs before it dispatches the next (no async dispatch): 25% of a JAX MLP's time.
+    # The train function marks its own steps (_guard).
 
     def on_epoch_end(self, epoch, logs=None):
         self._logger.drain(self._engine.capture, self._engine.step)
@@ -261,9 +261,12 @@ class GradientMonitor(keras.callbacks.Callback):
             self.model.make_train_function(force=True)  # drop the hooked trace
 
     def _guard(self, function):
-        """``function``, detaching everything if a training step raises (fit() then aborts)."""
+        """``function`` between the engine's step marks, detaching everything if a training
+        step raises (fit() then aborts)."""
 
         def train_function(*args):
+            engine = self._engine
+            engine.begin_batch()
             try:
                 return function(*args)
             except _END_OF_DATA:
@@ -271,6 +274,8 @@ class GradientMonitor(keras.callbacks.Callback):
             except BaseException:
                 self._detach()
                 raise
+            finally:
+                engine.end_batch()
 
         return train_function
 
