@@ -96,21 +96,21 @@ _BELOW: dict = {}
 _NEGATIVE_SUBNORMAL = torch.tensor(-1.401298464324817e-45)
 
 
-def _just_below(low: float, dtype) -> float:
-    """The largest number of ``dtype`` below ``low``, as a Python float."""
+def _just_below(low: float, dtype) -> tuple:
+    """``(t, subnormal)``: the largest number of ``dtype`` below ``low``, as a Python
+    float, and whether it is a subnormal."""
     key = (low, dtype)
     if key not in _BELOW:
         start, down = torch.tensor(low, dtype=dtype), torch.tensor(-math.inf, dtype=dtype)
-        _BELOW[key] = torch.nextafter(start, down).item()
+        below = torch.nextafter(start, down).item()
+        _BELOW[key] = below, below != 0.0 and math.fabs(below) < torch.finfo(dtype).tiny
     return _BELOW[key]
 
 
-def _subnormals_read_as_zero(x, bound: float) -> bool:
-    """Whether comparing ``x`` with a subnormal ``bound`` would read it as 0
-    (the CPU's denormals-are-zero mode, ``torch.set_flush_denormal(True)``)."""
-    if bound == 0.0 or math.fabs(bound) >= torch.finfo(x.dtype).tiny or x.device.type != "cpu":
-        return False
-    return not bool(_NEGATIVE_SUBNORMAL < 0)
+def _subnormals_read_as_zero(x) -> bool:
+    """Whether the CPU reads subnormals as 0 (denormals-are-zero,
+    ``torch.set_flush_denormal(True)``), so that comparing with one is comparing with 0."""
+    return x.device.type == "cpu" and not bool(_NEGATIVE_SUBNORMAL < 0)
 
 
 def _nan_where_nan(x, dx):
@@ -150,8 +150,8 @@ def interval_grad(dy, x, low: float, high: float | None = None):
     is 1. Where the CPU reads subnormals as zero and ``t`` is one (``low = 0``),
     a select.
     """
-    below = _just_below(low, x.dtype)
-    if _subnormals_read_as_zero(x, below):
+    below, subnormal = _just_below(low, x.dtype)
+    if subnormal and _subnormals_read_as_zero(x):
         inside = x >= low if high is None else (x >= low) & (x < high)
         dx = torch.where(inside, dy, 0.0)
     elif high is None:

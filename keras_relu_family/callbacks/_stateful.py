@@ -429,8 +429,8 @@ def _torch_probe(calls, last, values, target) -> None:
         rank = values.dim()
         axis = target.unit_axis % rank
         top = torch.amax(values, dim=[i for i in range(rank) if i != axis])
-        level = torch.tensor(level, dtype=top.dtype, device=top.device)
+        # A Python number compares in top's dtype, as fired_units casts it.
         fired = top > level if kind == "output" else top >= level
         count = calls.value
         count.add_(1)
-        last.value.copy_(torch.where(fired, count, last.value))
+        last.value.masked_fill_(fired, count)
