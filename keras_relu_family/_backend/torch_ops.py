@@ -171,8 +171,9 @@ def leaky_relu_grad(dy, x, slope: float):
     return _nan_where_nan(x, _at_zeros(dx, x, dy, 1.0))
 
 
-def finite_and_above(x, low: float) -> bool:
-    """Whether every element of ``x`` is finite and at least ``low`` (one reduction).
+def within(x, low: float, high: float = math.inf) -> bool:
+    """Whether every element of ``x`` is at least ``low`` and below ``high`` (one reduction;
+    False where ``x`` holds a NaN).
 
     On the CPU only: elsewhere reading the answer would stall the device, and
     the eager forms that ask fall back to the kernel itself.
@@ -180,7 +181,25 @@ def finite_and_above(x, low: float) -> bool:
     if x.device.type != "cpu":
         return False
     smallest, largest = (v.item() for v in torch.aminmax(x))
-    return smallest >= low and largest < math.inf  # False for NaN
+    return smallest >= low and largest < high
+
+
+def finite_and_above(x, low: float) -> bool:
+    """Whether every element of ``x`` is finite and at least ``low``."""
+    return within(x, low)
+
+
+hardswish = F.hardswish
+
+
+def hardswish_grad(dy, x):
+    """``dy * hard_swish'(x)``: PyTorch's fused ``hardswish_backward``, which takes the
+    left-hand slope (0) at ``x = -3``; exact -3s get ``-dy / 2``, NaN gets NaN."""
+    dx = torch.ops.aten.hardswish_backward(dy, x)
+    kink = x == -3
+    if x.device.type != "cpu" or bool(kink.any()):
+        dx = torch.where(kink, -0.5 * dy, dx)
+    return _nan_where_nan(x, dx)
 
 
 silu = F.silu

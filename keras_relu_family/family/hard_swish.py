@@ -23,7 +23,22 @@ def _backward(dy, x):
     return (dy * xp.where(x >= 3.0, 1.0, middle),)
 
 
-HARD_SWISH = Kernel(_forward, _backward, saves_input=True)
+def _eager_forward(x):
+    # PyTorch's fused op computes (x * relu6(x + 3)) / 6, which overflows past 5.6e37.
+    return xp.hardswish(x) if xp.within(x, -1e37, 1e37) else _forward(x)
+
+
+def _eager_backward(dy, x):
+    return (xp.hardswish_grad(dy, x),)
+
+
+# Eagerly on PyTorch: its fused ops, where they give these values (torch_ops).
+HARD_SWISH = Kernel(
+    _forward,
+    _backward,
+    saves_input=True,
+    eager=Kernel(_eager_forward, _eager_backward, saves_input=True),
+)
 
 
 @activation()
