@@ -50,9 +50,15 @@ def relu6(x):
     return torch.clamp(x, 0.0, 6.0)
 
 
+def _linear_above(dtype) -> float:
+    """Where PyTorch's softplus may turn linear: past it neither softplus(x) - x nor
+    1 - sigmoid(x) is representable in ``dtype`` (PyTorch's own 20 is too low for float64)."""
+    return 40.0 if dtype == torch.float64 else 20.0
+
+
 def softplus(x):
     """``log(1 + exp(x))``, exact: PyTorch's own turns linear above 20, which float64 can tell."""
-    return F.softplus(x, threshold=40.0 if x.dtype == torch.float64 else 20.0)
+    return F.softplus(x, threshold=_linear_above(x.dtype))
 
 
 def cast(x, dtype):
@@ -124,19 +130,23 @@ def _nan_where_nan(x, dx):
     return torch.where(x != x, x, dx)
 
 
-def _at_zeros(dx, x, dy, slope: float):
-    """``dx`` with ``slope * dy`` where ``x`` is 0 (or -0): the right-hand slope at a kink at 0.
+def _at_kink(dx, x, dy, kink: float, slope: float):
+    """``dx`` with ``slope * dy`` where ``x`` equals ``kink`` (``-0`` too for 0): our
+    right-hand slope where PyTorch's fused gradient takes the left-hand one.
 
-    On the CPU a count tells whether there are zeros, and only their elements
-    are written (a select over the whole tensor costs three fused ops).
+    On the CPU a reduction tells first whether there are any (for a kink at 0 a
+    count, cheaper than the comparison), and only their elements are written (a
+    select over the whole tensor costs three fused ops).
     """
     if x.device.type != "cpu":
-        return torch.where(x == 0, dy if slope == 1.0 else slope * dy, dx)
-    if int(torch.count_nonzero(x)) == x.numel():
+        return torch.where(x == kink, dy if slope == 1.0 else slope * dy, dx)
+    if kink == 0.0 and int(torch.count_nonzero(x)) == x.numel():
         return dx
-    zero = x == 0
-    values = dy[zero]
-    dx[zero] = values if slope == 1.0 else slope * values  # dx is this op's own
+    at = x == kink
+    if kink != 0.0 and not bool(at.any()):
+        return dx
+    values = dy[at]
+    dx[at] = values if slope == 1.0 else slope * values  # dx is this op's own
     return dx
 
 
@@ -168,7 +178,7 @@ def leaky_relu_grad(dy, x, slope: float):
     left; where ``x`` holds exact zeros, they get ``dy``.
     """
     dx = torch.ops.aten.leaky_relu_backward(dy, x, slope, False)
-    return _nan_where_nan(x, _at_zeros(dx, x, dy, 1.0))
+    return _nan_where_nan(x, _at_kink(dx, x, dy, 0.0, 1.0))
 
 
 def within(x, low: float, high: float = math.inf) -> bool:
@@ -184,11 +194,6 @@ def within(x, low: float, high: float = math.inf) -> bool:
     return smallest >= low and largest < high
 
 
-def finite_and_above(x, low: float) -> bool:
-    """Whether every element of ``x`` is finite and at least ``low``."""
-    return within(x, low)
-
-
 hardswish = F.hardswish
 
 
@@ -196,10 +201,7 @@ def hardswish_grad(dy, x):
     """``dy * hard_swish'(x)``: PyTorch's fused ``hardswish_backward``, which takes the
     left-hand slope (0) at ``x = -3``; exact -3s get ``-dy / 2``, NaN gets NaN."""
     dx = torch.ops.aten.hardswish_backward(dy, x)
-    kink = x == -3
-    if x.device.type != "cpu" or bool(kink.any()):
-        dx = torch.where(kink, -0.5 * dy, dx)
-    return _nan_where_nan(x, dx)
+    return _nan_where_nan(x, _at_kink(dx, x, dy, -3.0, -0.5))
 
 
 silu = F.silu
@@ -237,7 +239,7 @@ def elu_grad(dy, x, alpha: float, scale: float = 1.0, input_scale: float = 1.0):
     """
     dx = torch.ops.aten.elu_backward(dy, alpha, scale, input_scale, False, x)
     if (alpha, scale, input_scale) != (1.0, 1.0, 1.0):
-        dx = _at_zeros(dx, x, dy, scale)
+        dx = _at_kink(dx, x, dy, 0.0, scale)
     return _nan_where_nan(x, dx)
 
 
@@ -251,7 +253,7 @@ def softplus_grad(dy, z):
     """``dy * sigmoid(z)``, PyTorch's fused ``softplus_backward``: ``dy * e / (e + 1)``
     with ``e = exp(z)``, and ``dy`` above the point where ``sigmoid(z)`` is 1 in ``z``'s
     dtype (18 in float32, 38 in float64), so the same values."""
-    return torch.ops.aten.softplus_backward(dy, z, 1.0, 40.0 if z.dtype == torch.float64 else 20.0)
+    return torch.ops.aten.softplus_backward(dy, z, 1.0, _linear_above(z.dtype))
 
 
 # -- what the public functions do before calling a kernel -------------------------------

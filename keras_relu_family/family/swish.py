@@ -52,7 +52,7 @@ def _eager_forward(x, beta=None, *, fixed_beta=None):
 
 
 def _eager_backward(dy, x, beta=None, *, fixed_beta=None):
-    if beta is None and fixed_beta == 1.0 and xp.finite_and_above(x, fused_range(x)):
+    if beta is None and fixed_beta == 1.0 and xp.within(x, fused_range(x)):
         return (xp.silu_grad(dy, x),)
     return _backward(dy, x, beta, fixed_beta=fixed_beta)
 
