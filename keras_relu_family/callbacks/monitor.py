@@ -119,11 +119,13 @@ class GradientMonitor(keras.callbacks.Callback):
     step, at most once per layer per epoch; the rules are checked on the
     logged steps. A non-finite norm always warns.
 
-    Example:
+    Example (the hidden layer starts from ones, so that no draw of the random
+    initializer can start it with every unit dead, which the monitor would
+    rightly warn about):
 
     >>> import numpy as np, keras, tempfile
-    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
-    ...                           keras.layers.Dense(1)])
+    >>> hidden = keras.layers.Dense(4, activation="relu", kernel_initializer="ones")
+    >>> model = keras.Sequential([keras.Input((3,)), hidden, keras.layers.Dense(1)])
     >>> model.compile(optimizer="sgd", loss="mse")
     >>> monitor = GradientMonitor(tempfile.mkdtemp(), update_freq=1)
     >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, batch_size=4,
