@@ -123,3 +123,33 @@ def test_relu_keeps_its_slope_at_zero_where_the_cpu_reads_subnormals_as_zero():
             torch.testing.assert_close(dx, expected, equal_nan=True)
     finally:
         torch.set_flush_denormal(False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
+def test_gelu_eager_form_agrees_with_its_kernel_and_takes_its_gradient_where_y_over_x_fails(
+    dtype, monkeypatch
+):
+    # The eager form reads Phi(x) off y / x; at zeros, subnormals (x * x == 0) and
+    # non-finite x it must take the kernel's own gradient instead, bit for bit.
+    finfo = torch.finfo(dtype)
+    tail = torch.tensor([-30.0, -14.0, -9.0, -1e-20, 1e-20, float(finfo.max), -float(finfo.max)])
+    x = torch.cat([_edges(dtype), tail.to(dtype)])
+    dy = torch.tensor(np.random.default_rng(2).normal(size=x.shape[0]), dtype=dtype)
+    eager = _value_and_grad(krf.gelu, x, dy)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    kernel = _value_and_grad(krf.gelu, x, dy)
+    # A few ulps of each term: near x = -0.75 the derivative's two terms cancel, so the
+    # bound there is on the terms' size (about |dy| / 4), not on the difference.
+    eps = float(torch.finfo(torch.float32 if finfo.bits < 32 else dtype).eps)
+    rounding = float(finfo.eps) if finfo.bits < 32 else 0.0  # once, to the half dtype
+    for what, i, scale in (("forward", 0, x), ("gradient", 1, dy)):
+        a, b, scale = (t.double().numpy() for t in (eager[i], kernel[i], scale))
+        assert (np.isnan(a) == np.isnan(b)).all(), what
+        with np.errstate(invalid="ignore"):  # inf - inf where both are inf
+            bound = 4 * eps * (np.abs(b) + np.abs(scale) / 4) + rounding * np.abs(b)
+            off = np.abs(a - b) > bound + float(finfo.smallest_normal)
+        ok = np.isnan(b) | (a == b) | ~off
+        assert ok.all(), (what, x[~torch.from_numpy(ok)][:5], a[~ok][:5], b[~ok][:5])
+    taken = (x.to(torch.float32) ** 2 == 0) | ~torch.isfinite(x)
+    torch.testing.assert_close(eager[1][taken], kernel[1][taken], rtol=0, atol=0, equal_nan=True)
+    assert taken.sum() >= 7  # -inf, -sub, -0, 0, sub, inf, NaN

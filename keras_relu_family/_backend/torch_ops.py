@@ -145,8 +145,9 @@ def _at_kink(dx, x, dy, kink: float, slope: float):
     at = x == kink
     if kink != 0.0 and not bool(at.any()):
         return dx
-    values = dy[at]
-    dx[at] = values if slope == 1.0 else slope * values  # dx is this op's own
+    where = at.nonzero(as_tuple=True)  # once: each boolean index would search again
+    values = dy[where]
+    dx.index_put_(where, values if slope == 1.0 else slope * values)  # dx is this op's own
     return dx
 
 
@@ -254,6 +255,42 @@ def softplus_grad(dy, z):
     with ``e = exp(z)``, and ``dy`` above the point where ``sigmoid(z)`` is 1 in ``z``'s
     dtype (18 in float32, 38 in float64), so the same values."""
     return torch.ops.aten.softplus_backward(dy, z, 1.0, _linear_above(z.dtype))
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def gelu(x):
+    """``0.5 * x * erfc(-x / sqrt(2))``, in place in the one tensor it returns.
+
+    PyTorch's fused GELU computes ``1 + erf``, which cancels in the lower tail
+    (its gradient is wrong by a fifth at ``x = -5`` in float32), so the eager
+    form keeps the kernel's ``erfc`` and saves the allocations instead: eagerly
+    an allocating op costs about ten in-place ones on the CPU.
+    """
+    y = torch.mul(x, -_SQRT_HALF)
+    torch.special.erfc(y, out=y)
+    return y.mul_(0.5).mul_(x)  # halved first: 2 * x overflows where x * Phi does not
+
+
+def gelu_grad(dy, x, y, exact):
+    """``dy * (y / x + x * exp(-x^2 / 2) / sqrt(2 pi))`` from ``y = gelu(x)``, in one tensor.
+
+    ``y / x`` is ``Phi(x)`` to an ulp or two, except where ``x * x`` is 0 (zeros,
+    and subnormals, whose ``y`` lost bits) and where ``x`` is not finite: a count and
+    a sum tell whether there are any, and there ``exact(dy, x)`` (the kernel's own
+    gradient) is taken, element by element.
+    """
+    dx = torch.mul(x, x)
+    tiny = dx == 0 if int(torch.count_nonzero(dx)) != dx.numel() else None
+    dx.mul_(-0.5).exp_().mul_(x).mul_(_INV_SQRT_2PI).addcdiv_(y, x).mul_(dy)
+    if not math.isfinite(x.sum().item()):
+        tiny = ~torch.isfinite(x) if tiny is None else tiny | ~torch.isfinite(x)
+    if tiny is not None:
+        where = tiny.nonzero(as_tuple=True)
+        dx.index_put_(where, exact(dy[where], x[where]))
+    return dx
 
 
 # -- what the public functions do before calling a kernel -------------------------------

@@ -50,7 +50,26 @@ def _backward(dy, x, *, approximate):
     return (dy * derivative,)
 
 
-GELU_KERNEL = Kernel(_forward, _backward, saves_input=True)
+def _eager_forward(x, *, approximate):
+    return _forward(x, approximate=True) if approximate else xp.gelu(x)
+
+
+def _exact_grad(dy, x):
+    return _backward(dy, x, approximate=False)[0]
+
+
+def _eager_backward(dy, x, y, *, approximate):
+    if approximate:
+        return _backward(dy, x, approximate=True)
+    return (xp.gelu_grad(dy, x, y, _exact_grad),)
+
+
+GELU_KERNEL = Kernel(
+    _forward,
+    _backward,
+    saves_input=True,
+    eager=Kernel(_eager_forward, _eager_backward, saves_input=True, saves_output=True),
+)
 
 
 @activation(approximate=check.boolean)
