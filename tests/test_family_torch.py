@@ -153,3 +153,24 @@ def test_gelu_eager_form_agrees_with_its_kernel_and_takes_its_gradient_where_y_o
     taken = (x.to(torch.float32) ** 2 == 0) | ~torch.isfinite(x)
     torch.testing.assert_close(eager[1][taken], kernel[1][taken], rtol=0, atol=0, equal_nan=True)
     assert taken.sum() >= 7  # -inf, -sub, -0, 0, sub, inf, NaN
+
+
+@pytest.mark.parametrize("b", [4.0, 1e-3, 100.0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
+def test_squareplus_eager_form_agrees_with_its_kernel(dtype, b, monkeypatch):
+    finfo = torch.finfo(dtype)
+    tail = torch.tensor([float(finfo.max), -float(finfo.max), 1e4, -1e4, -1e-3])
+    x = torch.cat([_edges(dtype), tail.to(dtype)])
+    dy = torch.tensor(np.random.default_rng(3).normal(size=x.shape[0]), dtype=dtype)
+    fn = lambda u: krf.squareplus(u, b=b)  # noqa: E731
+    eager = _value_and_grad(fn, x, dy)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    kernel = _value_and_grad(fn, x, dy)
+    # Both exact to about an ulp (no cancellation on either side): a few ulps apart.
+    rtol = 4 * float(torch.finfo(torch.float32 if finfo.bits < 32 else dtype).eps)
+    rtol += float(finfo.eps) if finfo.bits < 32 else 0.0  # rounded once to the half dtype
+    for what, a, k in zip(("forward", "gradient"), eager, kernel, strict=True):
+        torch.testing.assert_close(
+            a, k, rtol=rtol, atol=float(finfo.smallest_normal), equal_nan=True, msg=what
+        )
+    assert torch.isnan(eager[1][x.isnan()]).all() and torch.isfinite(eager[0][x.isfinite()]).all()

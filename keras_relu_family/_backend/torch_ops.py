@@ -293,6 +293,24 @@ def gelu_grad(dy, x, y, exact):
     return dx
 
 
+def squareplus(x, b: float):
+    """``(x + sqrt(x^2 + b)) / 2``, for ``x < 0`` as ``(b / 4) / ((sqrt(x^2 + b) - x) / 2)``
+    (no cancellation), in two tensors: ``hypot`` takes the root without squaring ``x``
+    (the kernel's own way costs two selects) and each branch is finished in place."""
+    half_root = torch.hypot(x, torch.tensor(math.sqrt(b), dtype=x.dtype, device=x.device))
+    half_root.mul_(0.5)
+    low = torch.sub(half_root, x, alpha=0.5)
+    torch.div(torch.tensor(0.25 * b, dtype=x.dtype, device=x.device), low, out=low)
+    return torch.where(x >= 0, half_root.add_(x, alpha=0.5), low, out=half_root)
+
+
+def squareplus_grad(dy, y, b: float):
+    """``dy / (1 + (sqrt(b) / 2 / y)^2)``, the kernel's gradient from ``y`` op for op
+    (PyTorch divides a number by a tensor as a reciprocal times the number), in one tensor."""
+    q = torch.reciprocal(y).mul_(0.5 * math.sqrt(b))
+    return torch.div(dy, q.mul_(q).add_(1.0), out=q)
+
+
 # -- what the public functions do before calling a kernel -------------------------------
 
 
