@@ -174,3 +174,38 @@ def test_squareplus_eager_form_agrees_with_its_kernel(dtype, b, monkeypatch):
             a, k, rtol=rtol, atol=float(finfo.smallest_normal), equal_nan=True, msg=what
         )
     assert torch.isnan(eager[1][x.isnan()]).all() and torch.isfinite(eager[0][x.isfinite()]).all()
+
+
+@pytest.mark.parametrize("far", [False, True], ids=["in range", "one far out"])
+@pytest.mark.parametrize("beta", [1.0, 0.3, -2.0])
+@pytest.mark.parametrize("dtype", DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
+def test_trainable_swish_eager_form_agrees_with_its_kernel(dtype, beta, far, monkeypatch):
+    # dx from PyTorch's fused SiLU gradient at z = beta * x, dbeta from 1 / (2 + 2 cosh z),
+    # where every z is in silu_backward's range (above -85); with one x far out, where
+    # silu_backward turns a normal gradient to 0 (z = -90; -710 in float64), the kernel
+    # itself for the whole tensor.
+    z_far = -710.0 if dtype == torch.float64 else -90.0
+    points = [-20.0, -9.0, 9.0, 20.0, 40.0] + ([z_far / beta] if far else [])
+    finite = torch.tensor(points).to(dtype)
+    x = torch.cat([_edges(dtype)[3:-2], finite])  # finite x: from -sub to 6, then the noise
+    x = x[torch.isfinite(x)]
+    dy = torch.tensor(np.random.default_rng(4).normal(size=x.shape[0]), dtype=dtype)
+
+    def both(u):
+        b = torch.full(u.shape, beta, dtype=dtype, requires_grad=True)  # one beta per element
+        u = u.clone().requires_grad_(True)
+        y = krf.swish(u, beta=b)
+        return (y.detach(), *torch.autograd.grad(y, [u, b], grad_outputs=dy))
+
+    eager = both(x)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    kernel = both(x)
+    eps = float(torch.finfo(torch.float32 if torch.finfo(dtype).bits < 32 else dtype).eps)
+    rtol = 8 * eps + (float(torch.finfo(dtype).eps) if torch.finfo(dtype).bits < 32 else 0.0)
+    tiny = float(torch.finfo(dtype).smallest_normal)
+    # dx = s + z s (1 - s) has a root (z = -1.28): there both cancel, so the bound is
+    # also on the terms' size (under |dy|), as for GELU.
+    for what, a, k in zip(("forward", "dx", "dbeta"), eager, kernel, strict=True):
+        a, k, scale = (t.double().numpy() for t in (a, k, dy))
+        bound = rtol * np.abs(k) + (8 * eps * np.abs(scale) if what == "dx" else 0.0) + 4 * tiny
+        assert (np.abs(a - k) <= bound).all(), (what, x[torch.from_numpy(np.abs(a - k) > bound)])

@@ -217,6 +217,31 @@ def silu_grad(dy, x):
     return torch.ops.aten.silu_backward(dy, x)
 
 
+def swish(x, beta):
+    """``x * sigmoid(beta * x)`` in one tensor: the kernel's ops, in place."""
+    y = torch.mul(beta, x)
+    return torch.sigmoid(y, out=y).mul_(x)
+
+
+def swish_grads(dy, x, beta, low: float, trainable: bool):
+    """``(dx, dbeta)`` of ``swish(x, beta)`` (``(dx,)`` unless ``trainable``), or None where
+    ``beta * x`` is not finite and above ``low``, the range ``silu_backward`` is exact in.
+
+    ``dx`` is ``silu_backward`` at ``z = beta * x`` (the same function of ``z``);
+    ``dbeta = dy * x^2 * s (1 - s)``, with ``s (1 - s) = 1 / (2 + 2 cosh z)``: no
+    cancellation, and 0 where ``cosh`` overflows (``s (1 - s)`` is subnormal there),
+    computed in place in ``z``'s tensor.
+    """
+    z = torch.mul(beta, x)
+    if not within(z, low):
+        return None
+    dx = torch.ops.aten.silu_backward(dy, z)
+    if not trainable:
+        return (dx,)
+    dbeta = z.cosh_().mul_(2.0).add_(2.0).reciprocal_()
+    return dx, dbeta.mul_(x).mul_(x).mul_(dy)  # x * x last: it may overflow where s (1 - s) = 0
+
+
 mish = F.mish
 
 

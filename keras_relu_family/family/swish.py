@@ -48,16 +48,19 @@ def fused_range(x) -> float:
 def _eager_forward(x, beta=None, *, fixed_beta=None):
     if beta is None and fixed_beta == 1.0:
         return xp.silu(x)
-    return _forward(x, beta, fixed_beta=fixed_beta)
+    return xp.swish(x, fixed_beta if beta is None else beta)
 
 
 def _eager_backward(dy, x, beta=None, *, fixed_beta=None):
     if beta is None and fixed_beta == 1.0 and xp.within(x, fused_range(x)):
         return (xp.silu_grad(dy, x),)
-    return _backward(dy, x, beta, fixed_beta=fixed_beta)
+    b = fixed_beta if beta is None else beta
+    grads = xp.swish_grads(dy, x, b, fused_range(x), trainable=beta is not None)
+    return _backward(dy, x, beta, fixed_beta=fixed_beta) if grads is None else grads
 
 
-# Eagerly on PyTorch, SiLU (beta = 1) in PyTorch's fused ops where they are as exact.
+# Eagerly on PyTorch, in PyTorch's fused SiLU ops (at beta * x) where they are as exact,
+# and in place.
 SWISH = Kernel(
     _forward,
     _backward,
