@@ -145,9 +145,15 @@ def _at_kink(dx, x, dy, kink: float, slope: float):
     at = x == kink
     if kink != 0.0 and not bool(at.any()):
         return dx
-    where = at.nonzero(as_tuple=True)  # once: each boolean index would search again
-    values = dy[where]
-    dx.index_put_(where, values if slope == 1.0 else slope * values)  # dx is this op's own
+    return _rewrite(dx, at, lambda where: dy[where] if slope == 1.0 else slope * dy[where])
+
+
+def _rewrite(dx, at, values):
+    """``dx`` (the caller's own tensor) with ``values(where)`` written at the elements where
+    the boolean ``at`` is true, ``where`` their indices, found once (each boolean index
+    would search the whole mask again)."""
+    where = at.nonzero(as_tuple=True)
+    dx.index_put_(where, values(where))
     return dx
 
 
@@ -313,8 +319,7 @@ def gelu_grad(dy, x, y, exact):
     if not math.isfinite(x.sum().item()):
         tiny = ~torch.isfinite(x) if tiny is None else tiny | ~torch.isfinite(x)
     if tiny is not None:
-        where = tiny.nonzero(as_tuple=True)
-        dx.index_put_(where, exact(dy[where], x[where]))
+        return _rewrite(dx, tiny, lambda where: exact(dy[where], x[where]))
     return dx
 
 

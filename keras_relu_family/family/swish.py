@@ -52,10 +52,11 @@ def _eager_forward(x, beta=None, *, fixed_beta=None):
 
 
 def _eager_backward(dy, x, beta=None, *, fixed_beta=None):
-    if beta is None and fixed_beta == 1.0 and xp.within(x, fused_range(x)):
-        return (xp.silu_grad(dy, x),)
-    b = fixed_beta if beta is None else beta
-    grads = xp.swish_grads(dy, x, b, fused_range(x), trainable=beta is not None)
+    if beta is None and fixed_beta == 1.0:
+        grads = (xp.silu_grad(dy, x),) if xp.within(x, fused_range(x)) else None
+    else:
+        b = fixed_beta if beta is None else beta
+        grads = xp.swish_grads(dy, x, b, fused_range(x), trainable=beta is not None)
     return _backward(dy, x, beta, fixed_beta=fixed_beta) if grads is None else grads
 
 
