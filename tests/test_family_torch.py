@@ -95,16 +95,30 @@ def _value_and_grad(fn, x, dy):
     return y.detach(), dx
 
 
+def _eager_and_kernel(run, monkeypatch):
+    """``run()`` eagerly, where ``apply`` takes a kernel's eager form, then told that it is
+    compiling, where it takes the kernel itself (what torch.compile traces)."""
+    eager = run()
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    return eager, run()
+
+
+def _ulps(dtype) -> tuple:
+    """``(eps, rounding)``: the epsilon of the dtype the kernels compute ``dtype`` in
+    (float32 for the halves), and that of the one rounding to a half dtype at the end."""
+    finfo = torch.finfo(dtype)
+    if finfo.bits < 32:
+        return float(torch.finfo(torch.float32).eps), float(finfo.eps)
+    return float(finfo.eps), 0.0
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
 @pytest.mark.parametrize("name", list(EAGER_FORMS))
 def test_eager_forms_equal_the_kernels_they_stand_for(name, dtype, monkeypatch):
-    # Eagerly ``apply`` runs a kernel's eager form; told that it is compiling, the kernel
-    # itself (what torch.compile traces): the two must agree exactly, kinks included.
+    # The eager form and the kernel must agree exactly, kinks included.
     fn, x = EAGER_FORMS[name], _edges(dtype)
     dy = torch.tensor(np.random.default_rng(1).normal(size=x.shape[0]), dtype=dtype)
-    eager = _value_and_grad(fn, x, dy)
-    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
-    kernel = _value_and_grad(fn, x, dy)
+    eager, kernel = _eager_and_kernel(lambda: _value_and_grad(fn, x, dy), monkeypatch)
     for what, a, b in zip(("forward", "gradient"), eager, kernel, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True, msg=what)
     assert torch.isnan(eager[1][x.isnan()]).all()  # NaN in, NaN gradient out
@@ -135,13 +149,10 @@ def test_gelu_eager_form_agrees_with_its_kernel_and_takes_its_gradient_where_y_o
     tail = torch.tensor([-30.0, -14.0, -9.0, -1e-20, 1e-20, float(finfo.max), -float(finfo.max)])
     x = torch.cat([_edges(dtype), tail.to(dtype)])
     dy = torch.tensor(np.random.default_rng(2).normal(size=x.shape[0]), dtype=dtype)
-    eager = _value_and_grad(krf.gelu, x, dy)
-    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
-    kernel = _value_and_grad(krf.gelu, x, dy)
+    eager, kernel = _eager_and_kernel(lambda: _value_and_grad(krf.gelu, x, dy), monkeypatch)
     # A few ulps of each term: near x = -0.75 the derivative's two terms cancel, so the
     # bound there is on the terms' size (about |dy| / 4), not on the difference.
-    eps = float(torch.finfo(torch.float32 if finfo.bits < 32 else dtype).eps)
-    rounding = float(finfo.eps) if finfo.bits < 32 else 0.0  # once, to the half dtype
+    eps, rounding = _ulps(dtype)
     for what, i, scale in (("forward", 0, x), ("gradient", 1, dy)):
         a, b, scale = (t.double().numpy() for t in (eager[i], kernel[i], scale))
         assert (np.isnan(a) == np.isnan(b)).all(), what
@@ -163,12 +174,10 @@ def test_squareplus_eager_form_agrees_with_its_kernel(dtype, b, monkeypatch):
     x = torch.cat([_edges(dtype), tail.to(dtype)])
     dy = torch.tensor(np.random.default_rng(3).normal(size=x.shape[0]), dtype=dtype)
     fn = lambda u: krf.squareplus(u, b=b)  # noqa: E731
-    eager = _value_and_grad(fn, x, dy)
-    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
-    kernel = _value_and_grad(fn, x, dy)
+    eager, kernel = _eager_and_kernel(lambda: _value_and_grad(fn, x, dy), monkeypatch)
     # Both exact to about an ulp (no cancellation on either side): a few ulps apart.
-    rtol = 4 * float(torch.finfo(torch.float32 if finfo.bits < 32 else dtype).eps)
-    rtol += float(finfo.eps) if finfo.bits < 32 else 0.0  # rounded once to the half dtype
+    eps, rounding = _ulps(dtype)
+    rtol = 4 * eps + rounding
     for what, a, k in zip(("forward", "gradient"), eager, kernel, strict=True):
         torch.testing.assert_close(
             a, k, rtol=rtol, atol=float(finfo.smallest_normal), equal_nan=True, msg=what
@@ -197,11 +206,9 @@ def test_trainable_swish_eager_form_agrees_with_its_kernel(dtype, beta, far, mon
         y = krf.swish(u, beta=b)
         return (y.detach(), *torch.autograd.grad(y, [u, b], grad_outputs=dy))
 
-    eager = both(x)
-    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
-    kernel = both(x)
-    eps = float(torch.finfo(torch.float32 if torch.finfo(dtype).bits < 32 else dtype).eps)
-    rtol = 8 * eps + (float(torch.finfo(dtype).eps) if torch.finfo(dtype).bits < 32 else 0.0)
+    eager, kernel = _eager_and_kernel(lambda: both(x), monkeypatch)
+    eps, rounding = _ulps(dtype)
+    rtol = 8 * eps + rounding
     tiny = float(torch.finfo(dtype).smallest_normal)
     # dx = s + z s (1 - s) has a root (z = -1.28): there both cancel, so the bound is
     # also on the terms' size (under |dy|), as for GELU.
