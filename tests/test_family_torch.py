@@ -73,6 +73,11 @@ EAGER_FORMS = {
     "relu6": lambda u: krf.relu6(u),
     "hard_tanh": lambda u: krf.hard_tanh(u, min_val=-1.0, max_val=0.5),
     "leaky_relu": lambda u: krf.leaky_relu(u, negative_slope=0.1),
+    # slopes below 1/2 take lerp_, the 0.7 one PyTorch's fused op with its zeros rewritten
+    "leaky_relu slope 0": lambda u: krf.leaky_relu(u, negative_slope=0.0),
+    "leaky_relu slope 0.49": lambda u: krf.leaky_relu(u, negative_slope=0.49),
+    "leaky_relu slope 0.7": lambda u: krf.leaky_relu(u, negative_slope=0.7),
+    "rrelu inference": lambda u: krf.rrelu(u),
     "threshold": lambda u: krf.threshold(u, threshold=0.5, value=-1.0),
 }
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]

@@ -143,9 +143,15 @@ def _at_kink(dx, x, dy, kink: float, slope: float):
     if kink == 0.0 and int(torch.count_nonzero(x)) == x.numel():
         return dx
     at = x == kink
-    if kink != 0.0 and not bool(at.any()):
+    if kink != 0.0 and not _any(at):
         return dx
     return _rewrite(dx, at, lambda where: dy[where] if slope == 1.0 else slope * dy[where])
+
+
+def _any(mask) -> bool:
+    """Whether the boolean ``mask`` holds a true element: the largest of its bytes (on
+    this project's CPU ``Tensor.any`` on 8M booleans took 3.4 ms, their byte maximum 0.1)."""
+    return bool(mask.view(torch.uint8).amax())
 
 
 def _rewrite(dx, at, values):
@@ -181,9 +187,16 @@ def interval_grad(dy, x, low: float, high: float | None = None):
 def leaky_relu_grad(dy, x, slope: float):
     """``dy`` where ``x >= 0``, ``slope * dy`` below, NaN where ``x`` is NaN.
 
-    PyTorch's ``leaky_relu_backward`` takes the slope at ``x = 0`` from the
-    left; where ``x`` holds exact zeros, they get ``dy``.
+    For ``|slope| < 1/2`` (every usual slope) without a search for the kink:
+    ``t = interval_grad(dy, x, 0)`` is ``dy`` where ``x >= 0`` and 0 below, and
+    ``t.lerp_(dy, slope)`` computes ``t + slope * (dy - t)`` in place, the form
+    PyTorch's ``lerp`` takes for weights below 1/2: ``dy + slope * 0 = dy`` and
+    ``0 + slope * dy``, both exactly what ``leaky_relu_backward`` writes, and NaN
+    stays NaN. Other slopes: PyTorch's ``leaky_relu_backward``, which takes the
+    slope at ``x = 0`` from the left, and its exact zeros rewritten to ``dy``.
     """
+    if math.fabs(slope) < 0.5:
+        return interval_grad(dy, x, 0.0).lerp_(dy, slope)
     dx = torch.ops.aten.leaky_relu_backward(dy, x, slope, False)
     return _nan_where_nan(x, _at_kink(dx, x, dy, 0.0, 1.0))
 
