@@ -129,19 +129,27 @@ def test_eager_forms_equal_the_kernels_they_stand_for(name, dtype, monkeypatch):
     assert torch.isnan(eager[1][x.isnan()]).all()  # NaN in, NaN gradient out
 
 
-def test_relu_keeps_its_slope_at_zero_where_the_cpu_reads_subnormals_as_zero():
+def test_relu_keeps_its_slope_at_zero_where_the_cpu_reads_subnormals_as_zero(monkeypatch):
     # The eager form moves the kink to the number just below 0, a subnormal, which
-    # torch.set_flush_denormal(True) reads as 0: there it selects instead.
+    # torch.set_flush_denormal(True) reads as 0: there it selects instead. And the
+    # number it keeps for later must not be the -0 read while subnormals are flushed.
+    from keras_relu_family._backend import torch_ops
+
+    monkeypatch.setattr(torch_ops, "_BELOW", {})  # first worked out while flushing
+    x = torch.tensor([-2.0, -0.0, 0.0, 3.0, np.nan])
+    expected = torch.tensor([0.0, 1.0, 1.0, 1.0, np.nan])
+    fns = (krf.relu, krf.relu6, lambda u: krf.leaky_relu(u, negative_slope=0.0))
     if not torch.set_flush_denormal(True):
         pytest.skip("this CPU cannot flush subnormals")
     try:
-        x = torch.tensor([-2.0, -0.0, 0.0, 3.0, np.nan])
-        for fn in (krf.relu, krf.relu6):
+        for fn in fns:
             _, dx = _value_and_grad(fn, x, torch.ones(5))
-            expected = torch.tensor([0.0, 1.0, 1.0, 1.0, np.nan])
             torch.testing.assert_close(dx, expected, equal_nan=True)
     finally:
         torch.set_flush_denormal(False)
+    for fn in fns:  # and after
+        _, dx = _value_and_grad(fn, x, torch.ones(5))
+        torch.testing.assert_close(dx, expected, equal_nan=True)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
