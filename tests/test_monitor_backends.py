@@ -169,6 +169,23 @@ def test_a_unit_that_fires_in_one_step_of_the_window_is_alive(tmp_path):
     assert read_scalars(tmp_path)["dead_fraction/net/one"] == {2: 0.0, 4: 1.0}
 
 
+@pytest.mark.filterwarnings("ignore::keras_relu_family.GradientWarning")  # the NaN loss
+@pytest.mark.parametrize("jit", MODES, ids=lambda j: "compiled" if j else "default")
+def test_a_nan_step_does_not_undo_a_firing_earlier_in_the_window(tmp_path, jit):
+    """Unit 0 fires in step 1 and sees a NaN in step 2: alive in the window of steps 1-2
+    (a NaN is no firing, and forgets none); NaN weights after it: dead in steps 3-4."""
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, activation="relu", name="one"),
+         keras.layers.Dense(1, name="out")],
+        name="net",
+    )  # fmt: skip
+    model.layers[0].set_weights([np.ones((1, 1), "float32"), np.zeros(1, "float32")])
+    x = np.array([1.0] + [-1.0] * 7 + [np.nan] + [-1.0] * 23, "float32")[:, None]
+    y = np.zeros((32, 1), "float32")
+    fit(model, krf.GradientMonitor(tmp_path, update_freq=2), x=x, y=y, jit=jit)
+    assert read_scalars(tmp_path)["dead_fraction/net/one"] == {2: 0.0, 4: 1.0}
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_update_ratio_equals_the_step_taken(tmp_path, optimizer):
     model = mlp()

@@ -64,7 +64,7 @@ class HostLogger(Logger):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._marks = {}  # (capture, rectifier) -> its call count at the last logged step
+        self._marks = {}  # JAX: (capture, rectifier) -> its call count at the last drain
         self._unwritten = []  # (step, items) whose write failed, written with the next ones
 
     def open(self, strategy=None) -> None:
@@ -88,6 +88,10 @@ class HostLogger(Logger):
 
         dead = []
         for j in layout.probed:
+            if capture.dead.top:  # PyTorch: the largest values since the last drain
+                top = values[id(capture.dead.top[j])]
+                dead.append(capture.dead.drain_top(j, top, capture.targets[j].rule))
+                continue
             key = (id(capture), j)
             last = values[id(capture.dead.last_fired[j])]
             calls = int(values[id(capture.dead.calls[j])])

@@ -24,11 +24,12 @@ The hooks, installed as instance attributes:
   them all at once, never through ``update_step``): half the squared L2 norm
   of each gradient it applies (unscaled, averaged over
   ``gradient_accumulation_steps``, clipped);
-* the probed layers' calls (``_attach.Attachment``): per rectifier, a call
-  counter and, per unit, the number of the last call in which it fired.
+* the probed layers' calls (``_attach.Attachment``): per rectifier, on JAX a
+  call counter and, per unit, the number of the last call in which it fired;
+  on PyTorch, per unit, its largest value since the last drain (``_Dead``).
 
-A unit is dead at a logged step when its last firing is not after the
-previous logged step; the host reads that off at the drain (``_host``).
+A unit is dead at a logged step when it fired in no call since the previous
+drain; the host reads that off at the drain (``_host``).
 """
 
 from __future__ import annotations
@@ -67,24 +68,49 @@ def _units(target):
 
 
 class _Dead:
-    """Per probed rectifier: a call counter and the last call each unit fired in."""
+    """Per probed rectifier, what says which of its units fired since the last drain.
+
+    On JAX, where the buffers travel in the jitted step's state, a call counter
+    and the number of the last call each unit fired in (the host keeps the count
+    at the last drain). On PyTorch, where the host can write them, each unit's
+    largest value since the last drain, which the drain reads and resets: two
+    ops a call (a reduction and an ``fmax``) where the counter took five.
+    """
 
     def __init__(self, targets):
         self.calls, self.last_fired = {}, {}
+        self.top, self.dtypes = {}, {}  # PyTorch: index -> largest values, their dtype
         for index, target in enumerate(targets):
             units = _units(target)
             if units is None:
                 continue  # its shape is unknown before the traced step: not probed here
+            if TORCH:
+                self.top[index] = _buffer(np.full(units, -np.inf), "float32", f"dead_top_{index}")
+                continue
             self.calls[index] = _buffer(0, "int32", f"dead_calls_{index}")
             self.last_fired[index] = _buffer(np.zeros(units), "int32", f"dead_last_{index}")
 
     @property
     def probed(self) -> list:
-        return sorted(self.calls)
+        return sorted(self.top or self.calls)
 
     @property
     def variables(self) -> list:
+        if self.top:
+            return [self.top[j] for j in self.probed]
         return [v for j in self.probed for v in (self.calls[j], self.last_fired[j])]
+
+    def drain_top(self, index: int, top, rule) -> float:
+        """PyTorch: the fraction of units whose largest value since the last drain, ``top``
+        (read from the buffer), did not fire under ``rule``; then resets the buffer."""
+        kind, level = rule
+        dtype = self.dtypes.get(index)
+        if dtype is not None:  # the level in the activation's dtype, as fired_units casts it
+            level = float(torch.tensor(level, dtype=dtype))
+        fired = top > level if kind == "output" else top >= level
+        with torch.no_grad():
+            self.top[index].value.fill_(-np.inf)
+        return float(np.mean(~fired))
 
 
 class StatefulCapture:
@@ -375,18 +401,19 @@ class StatefulCapture:
             self.hist_step.assign(ops.where(keep, step, self.hist_step.value))
 
     def probe(self, index, inputs, outputs) -> None:
-        """ORs in the units of ``targets[index]`` that fired: their last call is this one."""
-        calls = self.dead.calls.get(index)
-        if calls is None:
-            return
+        """Records the units of ``targets[index]`` that fired in this call."""
         target = self.targets[index]
-        last = self.dead.last_fired[index]
         values = outputs if target.rule[0] == "output" else inputs
-        if len(values.shape) < 1 or _window.units_of(values, target.unit_axis) != last.shape[0]:
+        kept = self.dead.top.get(index) if TORCH else self.dead.last_fired.get(index)
+        if kept is None or len(values.shape) < 1:
+            return
+        if _window.units_of(values, target.unit_axis) != kept.shape[0]:
             return  # another call of the layer with other units: not counted
         if TORCH:
-            _torch_probe(calls, last, values, target)
+            self.dead.dtypes[index] = values.dtype
+            _torch_probe(kept, values, target.unit_axis)
             return
+        calls, last = self.dead.calls[index], kept
         count = calls.value + 1
         calls.assign(count)
         fired = _window.fired_units(inputs, outputs, target.rule, target.unit_axis)
@@ -422,15 +449,12 @@ class StatefulCapture:
         self.steps.assign(count)
 
 
-def _torch_probe(calls, last, values, target) -> None:
-    """``probe``'s update on PyTorch: ``_window.fired_units`` and the two assigns, in torch."""
-    kind, level = target.rule
+def _torch_probe(top, values, unit_axis) -> None:
+    """``probe`` on PyTorch: each unit's largest value of this call into ``top``, under
+    no_grad. ``fmax``: a NaN of this call does not undo a firing of an earlier one."""
     with torch.no_grad():
         rank = values.dim()
-        axis = target.unit_axis % rank
-        top = torch.amax(values, dim=[i for i in range(rank) if i != axis])
-        # A Python number compares in top's dtype, as fired_units casts it.
-        fired = top > level if kind == "output" else top >= level
-        count = calls.value
-        count.add_(1)
-        last.value.masked_fill_(fired, count)
+        axis = unit_axis % rank
+        largest = torch.amax(values, dim=[i for i in range(rank) if i != axis])
+        kept = top.value
+        torch.fmax(kept, largest, out=kept)

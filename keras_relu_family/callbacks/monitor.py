@@ -235,8 +235,11 @@ class GradientMonitor(keras.callbacks.Callback):
         engine = self._engine
         if done >= self._next_due():
             self._logger.drain(engine.capture, engine.step)
-        mode = engine.select(done, done + self._per_call)
-        self.model.train_function = self._functions[mode]
+        function = self._functions[engine.select(done, done + self._per_call)]
+        if self.model.train_function is not function:
+            # Only when the mode changes: setting a Keras model's attribute goes through
+            # its tracker (55 us a step in a PyTorch MLP's fit, 0.8% of the step).
+            self.model.train_function = function
 
     # No on_train_batch_end: a callback that has one makes Keras wait for every step's
     # logs before it dispatches the next (no async dispatch): 25% of a JAX MLP's time.
