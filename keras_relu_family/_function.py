@@ -42,6 +42,11 @@ def activation(*relations: Callable, **checks: Callable):
         signature = inspect.signature(function)
         first = next(iter(signature.parameters))
         name = function.__name__
+        parameters = [p for k, p in signature.parameters.items() if k != first]
+        names = {p.name for p in parameters}
+        required = {p.name for p in parameters if p.default is p.empty}  # PReLU's alpha
+        defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+        passed = {}  # the checked arguments of calls seen before, by their values
 
         def check_arguments(**arguments) -> dict:
             checked = {k: checks[k](k, v) if k in checks else v for k, v in arguments.items()}
@@ -49,13 +54,34 @@ def activation(*relations: Callable, **checks: Callable):
                 check(checked)
             return checked
 
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
+        def bind(args, kwargs) -> tuple:
+            """``(x, arguments)``, for the usual call ``f(x, name=value, ...)`` without
+            ``inspect`` (25 us, a third of a small ReLU's forward and backward)."""
+            if len(args) == 1 and required <= kwargs.keys() <= names:
+                return args[0], {**defaults, **kwargs}
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             arguments = bound.arguments
-            x = arguments.pop(first)
-            arguments.update(check_arguments(**{k: arguments[k] for k in checks}))
+            return arguments.pop(first), dict(arguments)
+
+        def checked(arguments) -> dict:
+            """The checked fixed arguments, remembered for values seen before (numbers)."""
+            given = {k: arguments[k] for k in checks}
+            try:
+                key = tuple((k, type(v), v) for k, v in given.items())
+                hash(key)
+            except TypeError:  # a tensor or array: checked every time
+                return check_arguments(**given)
+            if key not in passed:
+                if len(passed) > 256:
+                    passed.clear()
+                passed[key] = check_arguments(**given)
+            return passed[key]
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            x, arguments = bind(args, kwargs)
+            arguments.update(checked(arguments))
             if _symbolic(x) or any(_symbolic(v) for v in arguments.values()):
                 return ActivationOp.for_call(name, x, arguments)
             return function(xp.float_tensor(x, caller=name), **arguments)

@@ -42,6 +42,11 @@ class Kernel(NamedTuple):
     backward op, moved to the conventions above (``torch_ops``). The PyTorch
     wrapper runs it eagerly; torch.compile and the other backends run the kernel
     itself, which they fuse.
+
+    ``memo`` marks an eager form whose forward returns ``(y, memo)``: a Python
+    value of what it learnt of ``x`` on the way (that it holds no NaN), which
+    its backward takes as ``memo=`` instead of reading ``x`` again. It still
+    holds there: autograd refuses a saved ``x`` changed in place since.
     """
 
     forward: Callable
@@ -51,6 +56,7 @@ class Kernel(NamedTuple):
     saves_output: bool = False
     residuals: Callable | None = None
     eager: Kernel | None = None
+    memo: bool = False
 
 
 def clip_keeping_nan(x, low: float, high: float):

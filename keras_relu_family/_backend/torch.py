@@ -25,6 +25,11 @@ def _compute_dtype(kernel: Kernel, dtype):
     return torch.float32 if dtype in HALF_DTYPES and not kernel.exact_in_half else dtype
 
 
+def _to(tensor, dtype):
+    """``tensor`` in ``dtype``; itself, without a dispatch, where it is in it already."""
+    return tensor if tensor.dtype == dtype else tensor.to(dtype)
+
+
 def _reduce_to(grad, param):
     """Sums ``grad`` over the axes along which ``param`` was broadcast."""
     lead = grad.dim() - param.dim()
@@ -56,10 +61,12 @@ def _make_function(kernel: Kernel, static_items: tuple, tensor_names: tuple):
             tensors = dict(zip(tensor_names, rest[:n_tensors], strict=True))
             params = rest[n_tensors:]
             compute = _compute_dtype(kernel, x.dtype)
-            cx = x.to(compute)
-            cparams = tuple(p.to(compute) for p in params)
+            cx = _to(x, compute)
+            cparams = tuple(_to(p, compute) for p in params)
             y = kernel.forward(cx, *cparams, **static, **tensors)
-            out = y.to(x.dtype)
+            if kernel.memo:
+                y, ctx.memo = y
+            out = _to(y, x.dtype)
             saved = (x,) if kernel.saves_input else ()
             saved += (y,) if kernel.saves_output else ()
             if kernel.residuals is not None:
@@ -75,12 +82,13 @@ def _make_function(kernel: Kernel, static_items: tuple, tensor_names: tuple):
             tensors = dict(zip(tensor_names, rest[:n_tensors], strict=True))
             params = rest[n_tensors:]
             compute = _compute_dtype(kernel, dy.dtype)
-            cdy = dy.to(compute)
-            cparams = tuple(p.to(compute) for p in params)
+            cdy = _to(dy, compute)
+            cparams = tuple(_to(p, compute) for p in params)
             if kernel.saves_input:
-                saved = (saved[0].to(compute),) + tuple(saved[1:])
-            grads = kernel.backward(cdy, *saved, *cparams, **static, **tensors)
-            dx = grads[0].to(dy.dtype)
+                saved = (_to(saved[0], compute),) + tuple(saved[1:])
+            memo = {"memo": ctx.memo} if kernel.memo else {}
+            grads = kernel.backward(cdy, *saved, *cparams, **static, **tensors, **memo)
+            dx = _to(grads[0], dy.dtype)
             dparams = tuple(_reduce_to(g, p) for g, p in zip(grads[1:], params, strict=True))
             return (dx, *([None] * n_tensors), *dparams)
 

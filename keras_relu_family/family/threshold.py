@@ -27,11 +27,11 @@ def _backward(dy, code, *, threshold, value):
 
 
 def _eager_forward(x, *, threshold, value):
-    return xp.threshold(x, threshold, value)
+    return xp.threshold(x, threshold, value)  # (y, whether x may hold NaN)
 
 
-def _eager_backward(dy, x, *, threshold, value):
-    return (xp.interval_grad(dy, x, threshold),)
+def _eager_backward(dy, x, *, threshold, value, memo):
+    return (xp.interval_grad(dy, x, threshold, maybe_nan=memo),)
 
 
 THRESHOLD = Kernel(
@@ -39,7 +39,7 @@ THRESHOLD = Kernel(
     _backward,
     exact_in_half=True,
     residuals=_branch,
-    eager=Kernel(_eager_forward, _eager_backward, exact_in_half=True, saves_input=True),
+    eager=Kernel(_eager_forward, _eager_backward, exact_in_half=True, saves_input=True, memo=True),
 )
 
 
