@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -67,3 +69,23 @@ def test_monitor_overhead_quick_run_prints_its_three_tables():
     assert any(r.startswith("| monitor defaults") for r in rows), out
     assert any("a logged step" in r for r in rows), out  # the in-graph table
     assert any("update_freq=50" in r for r in rows), out  # the drain table
+
+
+def test_models_quick_run_swaps_every_activation_and_checks_the_outputs():
+    # Once, in the PyTorch run (the quickest to build and train the applications): the swap
+    # and the script's check that both models give the same outputs are backend-agnostic.
+    import keras
+
+    if keras.config.backend() != "torch":
+        pytest.skip("run in the PyTorch pass of the suite")
+    models = "mobilenet_v3_small,efficientnet_b0"
+    process = _start("models.py", "--quick", "--backend", "torch", "--models", models)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-3000:]
+    assert out.startswith("machine: ") and "PyTorch " in out, out
+    swapped = {row[0]: row[1] for row in _table_rows(out)}
+    assert swapped.keys() == {"mobilenet_v3_small", "efficientnet_b0"}
+    for kind in ("19 Activation(hard_silu)", "14 ReLU layer", "9 ReLU layer max_value=6.0"):
+        assert kind in swapped["mobilenet_v3_small"], swapped
+    for kind in ("33 Activation(silu)", "16 Conv2D(silu)"):
+        assert kind in swapped["efficientnet_b0"], swapped
