@@ -93,7 +93,7 @@ def same_function(theirs, ours, names, x, keras, np) -> None:
     softmax of a fresh model is too flat to tell two activations apart)."""
     last = [layer.name for layer in theirs.layers if layer.name in set(names)][-1]
     a, b = (
-        keras.ops.convert_to_numpy(keras.Model(m.inputs, m.get_layer(last).output)(x))
+        keras.ops.convert_to_numpy(keras.Model(m.input, m.get_layer(last).output)(x))
         for m in (theirs, ours)
     )
     scale = float(np.max(np.abs(a)))
