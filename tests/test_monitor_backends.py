@@ -155,14 +155,20 @@ def test_forced_dead_half_reads_half(tmp_path, jit):
     assert dead == {2: 0.5, 4: 0.5}
 
 
-def test_a_unit_that_fires_in_one_step_of_the_window_is_alive(tmp_path):
-    """Unit 0 fires only for the second batch: alive in the window of steps 1-2, dead after."""
+def one_unit_model():
+    """One relu unit that passes its input (weight 1, bias 0), then a linear output."""
     model = keras.Sequential(
         [keras.Input((1,)), keras.layers.Dense(1, activation="relu", name="one"),
          keras.layers.Dense(1, name="out")],
         name="net",
     )  # fmt: skip
     model.layers[0].set_weights([np.ones((1, 1), "float32"), np.zeros(1, "float32")])
+    return model
+
+
+def test_a_unit_that_fires_in_one_step_of_the_window_is_alive(tmp_path):
+    """Unit 0 fires only for the second batch: alive in the window of steps 1-2, dead after."""
+    model = one_unit_model()
     x = np.array([-1.0] * 8 + [1.0] + [-1.0] * 7 + [-1.0] * 16, "float32")[:, None]
     y = np.zeros((32, 1), "float32")
     fit(model, krf.GradientMonitor(tmp_path, update_freq=2), x=x, y=y)
@@ -174,12 +180,7 @@ def test_a_unit_that_fires_in_one_step_of_the_window_is_alive(tmp_path):
 def test_a_nan_step_does_not_undo_a_firing_earlier_in_the_window(tmp_path, jit):
     """Unit 0 fires in step 1 and sees a NaN in step 2: alive in the window of steps 1-2
     (a NaN is no firing, and forgets none); NaN weights after it: dead in steps 3-4."""
-    model = keras.Sequential(
-        [keras.Input((1,)), keras.layers.Dense(1, activation="relu", name="one"),
-         keras.layers.Dense(1, name="out")],
-        name="net",
-    )  # fmt: skip
-    model.layers[0].set_weights([np.ones((1, 1), "float32"), np.zeros(1, "float32")])
+    model = one_unit_model()
     x = np.array([1.0] + [-1.0] * 7 + [np.nan] + [-1.0] * 23, "float32")[:, None]
     y = np.zeros((32, 1), "float32")
     fit(model, krf.GradientMonitor(tmp_path, update_freq=2), x=x, y=y, jit=jit)

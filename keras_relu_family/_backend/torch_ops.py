@@ -150,26 +150,33 @@ def _nan_where_nan(x, dx, maybe_nan: bool | None = None):
 
 
 def _fused_at_kink(fused, x, dy, kink: float, slope: float):
-    """``fused(out)``, PyTorch's fused gradient written into the new tensor ``out``, with
-    ``slope * dy`` where ``x`` equals ``kink`` (``-0`` too for 0), our right-hand slope
-    where the fused op takes the left-hand one, and NaN where ``x`` is NaN.
+    """``fused(out)``, PyTorch's fused gradient written into the new tensor ``out``, moved
+    to our slope at ``kink`` and NaN where ``x`` is NaN (``_at_kink``).
 
-    On the CPU one search finds both, in ``out`` before the fused op overwrites it:
-    ``|x - kink|`` is 0 exactly at the kink and NaN where ``x`` is, so its minimum is
-    positive where there are neither (the usual case: nothing else to do). Comparisons
-    that write booleans are slow here (2Mi elements: ``x == k`` 0.77 ms, into floats
-    0.11, ``count_nonzero`` 0.55 ms, the whole fused gradient 0.28-0.41), so only then are
-    the kink's elements found and written (a select over the whole tensor costs three
-    fused ops). Off the CPU (where reading the minimum would stall the device), selects.
+    On the CPU one search finds both first, in ``out`` before the fused op overwrites
+    it: ``|x - kink|`` is 0 exactly at the kink and NaN where ``x`` is, so its minimum
+    is positive where there are neither (the usual case: nothing else to do).
+    Comparisons that write booleans are slow here (2Mi elements: ``x == k`` 0.77 ms,
+    into floats 0.11, ``count_nonzero`` 0.55 ms, the whole fused gradient 0.28-0.41).
     """
     out = torch.empty_like(dy)
-    if x.device.type != "cpu":
-        dx = torch.where(x == kink, dy if slope == 1.0 else slope * dy, fused(out))
-        return torch.where(x != x, x, dx)
-    if torch.sub(x, kink, out=out).abs_().amin().item() > 0:
+    if x.device.type == "cpu" and torch.sub(x, kink, out=out).abs_().amin().item() > 0:
         return fused(out)
+    return _at_kink(fused(out), x, dy, kink, slope)
+
+
+def _at_kink(dx, x, dy, kink: float, slope: float):
+    """``dx`` (the caller's own tensor) with ``slope * dy`` where ``x`` equals ``kink``
+    (``-0`` too for 0), our right-hand slope where PyTorch's fused gradient takes the
+    left-hand one, and NaN where ``x`` is NaN.
+
+    On the CPU a comparison finds the kink's elements and only they are written (a
+    select over the whole tensor costs three fused ops); off it (where reading whether
+    there are any would stall the device), selects.
+    """
+    if x.device.type != "cpu":
+        return torch.where(x != x, x, torch.where(x == kink, slope * dy, dx))
     at = x == kink
-    dx = fused(out)
     if _any(at):
         dx = _rewrite(dx, at, lambda where: dy[where] if slope == 1.0 else slope * dy[where])
     return _nan_where_nan(x, dx)
@@ -247,15 +254,9 @@ hardswish = F.hardswish
 def hardswish_grad(dy, x):
     """``dy * hard_swish'(x)``: PyTorch's fused ``hardswish_backward``, which takes the
     left-hand slope (0) at ``x = -3``; exact -3s get ``-dy / 2``, NaN gets NaN."""
-    dx = torch.ops.aten.hardswish_backward(dy, x)
     # Not _fused_at_kink: PyTorch's hardswish_backward.out computes a new tensor and
     # copies it (0.90 ms against 0.38 on 2Mi elements), so the search is a comparison.
-    if x.device.type != "cpu":
-        return torch.where(x != x, x, torch.where(x == -3.0, -0.5 * dy, dx))
-    at = x == -3.0
-    if _any(at):
-        dx = _rewrite(dx, at, lambda where: -0.5 * dy[where])
-    return _nan_where_nan(x, dx)
+    return _at_kink(torch.ops.aten.hardswish_backward(dy, x), x, dy, -3.0, -0.5)
 
 
 silu = F.silu
