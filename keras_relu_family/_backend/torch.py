@@ -101,9 +101,10 @@ def apply(kernel: Kernel, x, params: tuple = (), **static):
 
     ``params`` are tensors broadcastable to ``x`` that receive gradients;
     ``static`` holds Python values, or tensors that get no gradient (such as
-    RReLU's random slopes). Eagerly, a kernel's ``eager`` form where it has one.
+    RReLU's random slopes). Eagerly, a kernel's ``eager`` form where it has one (not for
+    an empty ``x``: the eager forms' searches reduce it, and a reduction of nothing fails).
     """
-    if kernel.eager is not None and not torch.compiler.is_compiling():
+    if kernel.eager is not None and x.numel() and not torch.compiler.is_compiling():
         kernel = kernel.eager
     tensors = {k: v for k, v in static.items() if torch.is_tensor(v)}
     fixed = tuple(sorted((k, v) for k, v in static.items() if k not in tensors))
