@@ -18,14 +18,19 @@ import torch.nn.functional as F
 from _family_helpers import (
     CASE_IDS,
     CASES,
+    assert_close,
     away_from_kinks,
     call,
+    inputs,
     numpy_derivative,
     ordinary,
+    representable,
     value_and_grad,
 )
+from test_family_gradients import grad_tol
 
 import keras_relu_family as krf
+from keras_relu_family._backend import torch_ops
 
 TORCH_CASES = [(c, i) for c, i in zip(CASES, CASE_IDS, strict=True) if c[0].torch_builtin]
 
@@ -229,3 +234,84 @@ def test_trainable_swish_eager_form_agrees_with_its_kernel(dtype, beta, far, mon
         a, k, scale = (t.double().numpy() for t in (a, k, dy))
         bound = rtol * np.abs(k) + (8 * eps * np.abs(scale) if what == "dx" else 0.0) + 4 * tiny
         assert (np.abs(a - k) <= bound).all(), (what, x[torch.from_numpy(np.abs(a - k) > bound)])
+
+
+# -- big tensors: where few blocks hold a kink or a NaN, only they are mended --------------
+#
+# The eager forms search a whole tensor once; where that finds a kink or a NaN, they
+# search its blocks of torch_ops._BLOCK elements and mend only those that hold one
+# (torch_ops._mend_blocks), or, where more than a quarter do or the tensors are not
+# contiguous, the whole tensor. All three against the numpy references.
+
+BIG_SHAPE = (101, 1000)  # 24 blocks and 2696 elements left over; blocks straddle rows
+LAYOUTS = ("two blocks and the rest", "every block", "two blocks, transposed")
+
+
+def _planted(spec, params, dtype: str, layout: str) -> np.ndarray:
+    """Ordinary values away from the kinks, and the family's inputs (tails, zeros, kinks,
+    NaN) planted where ``layout`` says (in two blocks or in each, and in the rest)."""
+    kinks = spec.kinks(params)
+    special = np.concatenate([inputs(dtype), np.array(kinks, np.float64), [np.nan]])
+    rng = np.random.default_rng(5)
+    flat = rng.normal(0.0, 3.0, int(np.prod(BIG_SHAPE)))
+    flat = representable(np.where(away_from_kinks(flat, kinks, 1e-2), flat, 1.5), dtype)
+    block = torch_ops._BLOCK
+    starts = range(0, flat.size - block, block) if layout == "every block" else (3, 17)
+    for start in starts:
+        at = start * block + 50 if layout != "every block" else start + 50
+        flat[at : at + special.size] = representable(special, dtype)
+    flat[-special.size :] = representable(special, dtype)  # the elements left over
+    return flat.reshape(BIG_SHAPE)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize(("spec", "params"), CASES, ids=CASE_IDS)
+def test_big_tensors_with_kinks_and_nan_in_some_blocks_match_the_numpy_derivative(
+    spec, params, dtype, layout
+):
+    x = _planted(spec, params, dtype, layout)
+    dy = np.random.default_rng(6).normal(0.0, 1.0, x.shape)
+    dy = representable(dy, dtype)
+    transposed = layout.endswith("transposed")
+    torch_dtype = getattr(torch, dtype)
+    # Transposed: the function sees a view of x's transpose, whose elements are in
+    # another order than its blocks' (not contiguous).
+    leaf = torch.tensor(x.T.copy() if transposed else x, dtype=torch_dtype, requires_grad=True)
+    seen = leaf.T if transposed else leaf
+    assert seen.is_contiguous() != transposed
+    y = call(spec, seen, params)
+    (dx,) = torch.autograd.grad(y, [leaf], grad_outputs=torch.tensor(dy, dtype=torch_dtype))
+    dx = dx.T if transposed else dx
+    rtol, atol = grad_tol(dtype)
+    expected = numpy_derivative(spec, x, params) * dy
+    assert_close(dx.double().numpy(), expected, rtol, atol * np.maximum(1.0, np.abs(dy)), spec.name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["selu", "celu", "elu", "leaky_relu", "gelu"],
+)
+def test_the_block_search_is_what_mends_big_tensors_with_few_odd_blocks(name, monkeypatch):
+    # The test above passes through the whole-tensor search too: here, that the
+    # activations which have the block search take it, and only where it pays.
+    fn = {
+        "selu": krf.selu,
+        "celu": lambda u: krf.celu(u, alpha=0.5),
+        "elu": lambda u: krf.elu(u, alpha=0.5),
+        "leaky_relu": lambda u: krf.leaky_relu(u, negative_slope=0.7),
+        "gelu": krf.gelu,
+    }[name]
+    calls = []
+    mend = torch_ops._mend_blocks
+    monkeypatch.setattr(torch_ops, "_mend_blocks", lambda *a: calls.append(1) or mend(*a))
+    spec = krf.REGISTRY[name]
+    for layout, taken in zip(LAYOUTS, (True, False, False), strict=True):
+        x = _planted(spec, {}, "float32", layout)
+        leaf = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+        seen = leaf.T.contiguous().T if layout.endswith("transposed") else leaf
+        assert seen.is_contiguous() != layout.endswith("transposed")
+        calls.clear()
+        y = fn(seen)
+        torch.autograd.grad(y, [leaf], grad_outputs=torch.ones_like(y))  # contiguous
+        assert bool(calls) == taken, (name, layout)
