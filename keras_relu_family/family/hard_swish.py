@@ -24,12 +24,11 @@ def _backward(dy, x):
 
 
 def _eager_forward(x):
-    # PyTorch's fused op computes (x * relu6(x + 3)) / 6, which overflows past 5.6e37.
-    return xp.hardswish(x) if xp.within(x, -1e37, 1e37) else _forward(x)
+    return xp.hardswish(x, _forward)  # (y, whether x holds neither NaN nor -3)
 
 
-def _eager_backward(dy, x):
-    return (xp.hardswish_grad(dy, x),)
+def _eager_backward(dy, x, *, memo):
+    return (xp.hardswish_grad(dy, x, memo),)
 
 
 # Eagerly on PyTorch: its fused ops, where they give these values (torch_ops).
@@ -37,7 +36,7 @@ HARD_SWISH = Kernel(
     _forward,
     _backward,
     saves_input=True,
-    eager=Kernel(_eager_forward, _eager_backward, saves_input=True),
+    eager=Kernel(_eager_forward, _eager_backward, saves_input=True, memo=True),
 )
 
 
