@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from keras_relu_family._kernel import Kernel
 
 
-def _compute_dtype(kernel: Kernel, dtype):
-    return torch.float32 if dtype in HALF_DTYPES and not kernel.exact_in_half else dtype
-
-
 def _to(tensor, dtype):
     """``tensor`` in ``dtype``; itself, without a dispatch, where it is in it already."""
     return tensor if tensor.dtype == dtype else tensor.to(dtype)
@@ -52,44 +48,72 @@ def _function(kernel: Kernel, static_items: tuple, tensor_names: tuple):
 
 
 def _make_function(kernel: Kernel, static_items: tuple, tensor_names: tuple):
+    """The ``Function`` of ``kernel`` with these static arguments. Its two passes do what
+    the module's docstring says in as few Python steps as they can: they run on every
+    call, and a small tensor's forward and backward pass cost less than its Python."""
     static = dict(static_items)
     n_tensors = len(tensor_names)
+    forward, backward = kernel.forward, kernel.backward
+    in_float32 = not kernel.exact_in_half
+    saves_input, saves_output, residuals = kernel.saves_input, kernel.saves_output, kernel.residuals
+    memo = kernel.memo
+
+    def arguments(rest) -> tuple:
+        """``(tensors and static arguments by name, params)`` from ``rest``."""
+        if not n_tensors:
+            return static, rest
+        return {**static, **dict(zip(tensor_names, rest[:n_tensors], strict=True))}, rest[
+            n_tensors:
+        ]
 
     class Op(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, *rest):
-            tensors = dict(zip(tensor_names, rest[:n_tensors], strict=True))
-            params = rest[n_tensors:]
-            compute = _compute_dtype(kernel, x.dtype)
-            cx = _to(x, compute)
-            cparams = tuple(_to(p, compute) for p in params)
-            y = kernel.forward(cx, *cparams, **static, **tensors)
-            if kernel.memo:
+            named, params = arguments(rest)
+            cx = x
+            if in_float32 and x.dtype in HALF_DTYPES:
+                cx = x.to(torch.float32)
+                params = tuple(_to(p, torch.float32) for p in params)
+            elif params:
+                params = tuple(_to(p, x.dtype) for p in params)
+            y = forward(cx, *params, **named)
+            if memo:
                 y, ctx.memo = y
-            out = _to(y, x.dtype)
-            saved = (x,) if kernel.saves_input else ()
-            saved += (y,) if kernel.saves_output else ()
-            if kernel.residuals is not None:
-                saved += tuple(kernel.residuals(cx, *cparams, **static, **tensors))
+            saved = (x,) if saves_input else ()
+            if saves_output:
+                saved += (y,)
+            if residuals is not None:
+                saved += tuple(residuals(cx, *params, **named))
             ctx.save_for_backward(*saved, *rest)
             ctx.n_saved = len(saved)
-            return out
+            return y if y.dtype == x.dtype else y.to(x.dtype)
 
         @staticmethod
         def backward(ctx, dy):
             stored = ctx.saved_tensors
-            saved, rest = stored[: ctx.n_saved], stored[ctx.n_saved :]
-            tensors = dict(zip(tensor_names, rest[:n_tensors], strict=True))
-            params = rest[n_tensors:]
-            compute = _compute_dtype(kernel, dy.dtype)
-            cdy = _to(dy, compute)
-            cparams = tuple(_to(p, compute) for p in params)
-            if kernel.saves_input:
-                saved = (_to(saved[0], compute),) + tuple(saved[1:])
-            memo = {"memo": ctx.memo} if kernel.memo else {}
-            grads = kernel.backward(cdy, *saved, *cparams, **static, **tensors, **memo)
-            dx = _to(grads[0], dy.dtype)
-            dparams = tuple(_reduce_to(g, p) for g, p in zip(grads[1:], params, strict=True))
+            n_saved = ctx.n_saved
+            saved, rest = stored[:n_saved], stored[n_saved:]
+            named, params = arguments(rest)
+            cdy = dy
+            if in_float32 and dy.dtype in HALF_DTYPES:
+                cdy = dy.to(torch.float32)
+                if saves_input:
+                    saved = (saved[0].to(torch.float32), *saved[1:])
+            compute = cdy.dtype
+            if params:
+                params = tuple(_to(p, compute) for p in params)
+            if memo:
+                grads = backward(cdy, *saved, *params, memo=ctx.memo, **named)
+            else:
+                grads = backward(cdy, *saved, *params, **named)
+            dx = grads[0]
+            if dx.dtype != dy.dtype:
+                dx = dx.to(dy.dtype)
+            if not params and not n_tensors:
+                return dx
+            dparams = tuple(
+                _reduce_to(g, p) for g, p in zip(grads[1:], rest[n_tensors:], strict=True)
+            )
             return (dx, *([None] * n_tensors), *dparams)
 
     Op.__name__ = f"{kernel.forward.__name__}_op"
@@ -106,6 +130,10 @@ def apply(kernel: Kernel, x, params: tuple = (), **static):
     """
     if kernel.eager is not None and x.numel() and not torch.compiler.is_compiling():
         kernel = kernel.eager
+    if not static:
+        key = (kernel, (), ())
+        op = _FUNCTIONS.get(key) or _function(kernel, (), ())
+        return op.apply(x, *params)
     tensors = {k: v for k, v in static.items() if torch.is_tensor(v)}
     fixed = tuple(sorted((k, v) for k, v in static.items() if k not in tensors))
     names = tuple(sorted(tensors))
