@@ -179,6 +179,37 @@ def test_every_wrong_argument_value_raises_value_error_naming_it(spec, name, bad
         spec.function(tensor([1.0]), **{**spec.param_sets[0], name: bad})
 
 
+# Arguments whose default equals a value of another type that the checks refuse (False
+# and 0, 1.0 and True: equal, and equal hashes).
+TWINS = [
+    (spec, name, default, int(default) if isinstance(default, bool) else bool(default))
+    for spec in SPECS
+    for name, default in spec.defaults.items()
+    if name in spec.layer._argument_names
+    and (isinstance(default, bool) or (isinstance(default, float) and default in (0.0, 1.0)))
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "name", "default", "twin"),
+    TWINS,
+    ids=[f"{spec.name}-{name}={default!r}-then-{twin!r}" for spec, name, default, twin in TWINS],
+)
+def test_a_wrong_value_equal_to_a_right_one_called_before_is_still_refused(
+    spec, name, default, twin
+):
+    # The function remembers the checked arguments of calls it has seen: by value and type.
+    arguments = {**spec.param_sets[0], name: default}
+    for _ in range(2):
+        spec.function(tensor([1.0]), **arguments)
+    with pytest.raises(ValueError, match=re.escape(f"Received: {name}={twin!r}")):
+        spec.function(tensor([1.0]), **{**arguments, name: twin})
+
+
+def test_twins_cover_both_kinds_of_argument():
+    assert {type(default) for _, _, default, _ in TWINS} == {bool, float}, TWINS
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
