@@ -6,9 +6,9 @@ the backend's own autodiff of the same loss on the same batch (a
 ``tf.GradientTape``, ``jax.grad`` of ``model.stateless_call``,
 ``torch.autograd.grad``), to 1e-5 relative; ``update_ratio`` equals
 ``||w_after - w_before|| / ||w_before||`` from the weights around a step,
-for SGD and Adam; forced-dead units read 0.5 and a unit that fires in one
-step of the window reads alive; the tags name the layers; under mixed
-precision the norms are unscaled. On PyTorch also under ``jit_compile=True``
+for SGD and Adam; forced-dead units read 0.5 (in subclassed models too) and
+a unit that fires in one step of the window reads alive; the tags name the
+layers; under mixed precision the norms are unscaled. On PyTorch also under ``jit_compile=True``
 (``torch.compile``). On JAX, under ``keras.distribution.DataParallel`` over
 two CPU devices, and over two processes on 127.0.0.1
 (``keras.distribution.initialize``), the logged norms are the global batch's.
@@ -153,6 +153,68 @@ def test_forced_dead_half_reads_half(tmp_path, jit):
     fit(model, krf.GradientMonitor(tmp_path, update_freq=2), jit=jit)
     dead = read_scalars(tmp_path)["dead_fraction/net/half"]
     assert dead == {2: 0.5, 4: 0.5}
+
+
+class Subclassed(keras.Model):
+    """A subclassed model (no symbolic outputs): a relu Dense whose bias kills half its
+    units (as ``forced_dead_model``), then a Dense and our ReLU layer, one of whose four
+    units never fires."""
+
+    def __init__(self):
+        super().__init__(name="net")
+        self.hid = keras.layers.Dense(8, activation="relu", name="half")
+        self.mid = keras.layers.Dense(4, name="mid")
+        self.rect = krf.ReLU(name="quarter")
+        self.top = keras.layers.Dense(2, name="out")
+
+    def call(self, x):
+        return self.top(self.rect(self.mid(self.hid(x))))
+
+    def force(self):
+        kernel, _ = self.hid.get_weights()
+        self.hid.set_weights([kernel * 0.0, np.where(np.arange(8) < 4, -1e3, 1e3)])
+        kernel, _ = self.mid.get_weights()
+        self.mid.set_weights([kernel * 0.0 + 1e-3, np.array([-1e3, 1e3, 1e3, 1e3])])
+
+
+@pytest.mark.parametrize("jit", MODES, ids=lambda j: "compiled" if j else "default")
+def test_a_subclassed_models_rectifiers_get_their_dead_fractions(tmp_path, jit):
+    # Their layers have no symbolic output: on JAX and PyTorch the units are found by a
+    # symbolic call of the model on the shape it was built with.
+    keras.utils.set_random_seed(0)
+    model = Subclassed()
+    model(data()[0][:BATCH])
+    model.force()
+    fit(model, krf.GradientMonitor(tmp_path, update_freq=2), jit=jit)
+    logged = read_scalars(tmp_path)
+    assert logged["dead_fraction/net/half"] == {2: 0.5, 4: 0.5}
+    assert logged["dead_fraction/net/quarter"] == {2: 0.25, 4: 0.25}
+
+
+class TwoInputs(keras.Model):
+    def __init__(self):
+        super().__init__(name="two")
+        self.hid = keras.layers.Dense(8, activation="relu", name="hidden")
+        self.top = keras.layers.Dense(2, name="out")
+
+    def call(self, inputs):
+        a, b = inputs["a"], inputs["b"]
+        return self.top(self.hid(a - b))
+
+
+def test_a_subclassed_model_with_a_dict_of_inputs_gets_dead_fractions(tmp_path):
+    x, y = data()
+    inputs = {"a": x, "b": x[::-1]}
+    model = TwoInputs()
+    model({k: v[:BATCH] for k, v in inputs.items()})
+    kernel, _ = model.hid.get_weights()  # half the units dead, as in forced_dead_model
+    model.hid.set_weights([kernel * 0.0, np.where(np.arange(8) < 4, -1e3, 1e3)])
+    monitor = krf.GradientMonitor(tmp_path, update_freq=2)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    model.fit(inputs, y, batch_size=BATCH, shuffle=False, callbacks=[monitor], verbose=0)
+    logged = read_scalars(tmp_path)
+    assert sorted(logged["grad_norm/global"]) == [2, 4]
+    assert logged["dead_fraction/two/hidden"] == {2: 0.5, 4: 0.5}
 
 
 def one_unit_model():

@@ -40,6 +40,7 @@ from keras import ops
 
 from keras_relu_family import _keras_private
 from keras_relu_family.callbacks import _window
+from keras_relu_family.callbacks._attach import Attachment
 from keras_relu_family.callbacks._engine_base import FULL, OFF, host_value, unknown_variable
 from keras_relu_family.callbacks._tags import layer_path
 
@@ -67,6 +68,51 @@ def _units(target):
     return _window.units_of(keras.KerasTensor(shape), target.unit_axis)
 
 
+def _symbolic_inputs(shape, dtype):
+    """``KerasTensor``s of the shapes in ``shape``: one shape, or a dict, list or tuple of
+    them (plain ones: Keras keeps the shapes of a dict input in a tracked dict, which JAX
+    refuses as an argument)."""
+    if isinstance(shape, dict):
+        return {key: _symbolic_inputs(value, dtype) for key, value in shape.items()}
+    if isinstance(shape, (list, tuple)) and not all(d is None or isinstance(d, int) for d in shape):
+        kind = list if isinstance(shape, list) else tuple
+        return kind(_symbolic_inputs(value, dtype) for value in shape)
+    return keras.KerasTensor(tuple(shape), dtype)
+
+
+def _units_from_a_symbolic_call(model, targets, indices) -> dict:
+    """``{index: units}`` for ``targets[index]``, ``index`` in ``indices``: the targets whose
+    layers have no symbolic output (those of a subclassed model), seen in one symbolic call
+    of the model (``compute_output_spec``: no values, no state changed) on the input shape
+    it was built with (``get_build_config``), through the probes' own attachment.
+
+    One input may be a structure of tensors (a tuple, a dict). Empty where the model was
+    built with several arguments or the call fails (a model that takes no float input,
+    say): those rectifiers are not probed, as before.
+    """
+    shape = (model.get_build_config() or {}).get("input_shape")
+    if not indices or shape is None:
+        return {}
+    found = {}
+
+    def record(j, inputs, outputs):
+        index = indices[j]
+        target = targets[index]
+        values = outputs if target.rule[0] == "output" else inputs
+        if index not in found and len(getattr(values, "shape", ())) >= 1:
+            found[index] = _window.units_of(values, target.unit_axis)
+
+    attachment = Attachment([targets[i] for i in indices], record, lambda: True)
+    attachment.attach()
+    try:
+        model.compute_output_spec(_symbolic_inputs(shape, model.input_dtype))
+    except Exception:  # noqa: BLE001 - any failure: the documented fallback, no probe
+        return {}
+    finally:
+        attachment.detach()
+    return {i: units for i, units in found.items() if units is not None}
+
+
 class _Dead:
     """Per probed rectifier, what says which of its units fired since the last drain.
 
@@ -77,11 +123,14 @@ class _Dead:
     ops a call (a reduction and an ``fmax``) where the counter took five.
     """
 
-    def __init__(self, targets):
+    def __init__(self, targets, model):
         self.calls, self.last_fired = {}, {}
         self.top, self.dtypes = {}, {}  # PyTorch: index -> largest values, their dtype
-        for index, target in enumerate(targets):
-            units = _units(target)
+        known = {index: _units(target) for index, target in enumerate(targets)}
+        unknown = [index for index, units in known.items() if units is None]
+        known.update(_units_from_a_symbolic_call(model, targets, unknown))
+        for index in range(len(targets)):
+            units = known[index]
             if units is None:
                 continue  # its shape is unknown before the traced step: not probed here
             if TORCH:
@@ -159,7 +208,7 @@ class StatefulCapture:
             if self.histogram_freq
         ]
         self.hist_step = _buffer(0, "int32", "hist_step")
-        self.dead = _Dead(self.targets)
+        self.dead = _Dead(self.targets, model)
         self.mode = OFF
         self.in_step = False
         self._saved = []
