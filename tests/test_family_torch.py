@@ -134,6 +134,28 @@ def test_eager_forms_equal_the_kernels_they_stand_for(name, dtype, monkeypatch):
     assert torch.isnan(eager[1][x.isnan()]).all()  # NaN in, NaN gradient out
 
 
+@pytest.mark.parametrize("per_unit", [False, True], ids=["one alpha", "alpha per unit"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=[str(d).removeprefix("torch.") for d in DTYPES])
+def test_prelu_eager_form_equals_its_kernel_in_both_gradients(dtype, per_unit, monkeypatch):
+    # PyTorch's fused PReLU ops, at our slope at 0 and NaN: dx and dalpha exactly.
+    x = _edges(dtype)[:520].reshape(-1, 4)
+    rng = np.random.default_rng(2)
+    dy = torch.tensor(rng.normal(size=x.shape), dtype=dtype)
+    values = rng.uniform(-0.5, 1.5, 4) if per_unit else [0.25]
+    alpha = torch.tensor(values, dtype=dtype)
+
+    def run():
+        u, a = x.clone().requires_grad_(True), alpha.clone().requires_grad_(True)
+        y = krf.prelu(u, a)
+        return (y.detach(), *torch.autograd.grad(y, [u, a], grad_outputs=dy))
+
+    eager, kernel = _eager_and_kernel(run, monkeypatch)
+    for what, a, b in zip(("forward", "dx", "dalpha"), eager, kernel, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True, msg=what)
+    assert torch.isnan(eager[1][x.isnan()]).all()
+    assert (eager[1][x == 0] == dy[x == 0]).all()  # the right-hand slope, 1, at 0
+
+
 def test_relu_keeps_its_slope_at_zero_where_the_cpu_reads_subnormals_as_zero(monkeypatch):
     # The eager form moves the kink to the number just below 0, a subnormal, which
     # torch.set_flush_denormal(True) reads as 0: there it selects instead. And the
@@ -290,7 +312,7 @@ def test_big_tensors_with_kinks_and_nan_in_some_blocks_match_the_numpy_derivativ
 
 @pytest.mark.parametrize(
     "name",
-    ["selu", "celu", "elu", "leaky_relu", "gelu"],
+    ["selu", "celu", "elu", "leaky_relu", "gelu", "prelu"],
 )
 def test_the_block_search_is_what_mends_big_tensors_with_few_odd_blocks(name, monkeypatch):
     # The test above passes through the whole-tensor search too: here, that the
@@ -301,6 +323,7 @@ def test_the_block_search_is_what_mends_big_tensors_with_few_odd_blocks(name, mo
         "elu": lambda u: krf.elu(u, alpha=0.5),
         "leaky_relu": lambda u: krf.leaky_relu(u, negative_slope=0.7),
         "gelu": krf.gelu,
+        "prelu": lambda u: krf.prelu(u, alpha=0.25),
     }[name]
     calls = []
     mend = torch_ops._mend_blocks

@@ -168,10 +168,39 @@ def _fused_at_kink(fused, x, dy, kink: float, slope: float):
     if gap.amin().item() > 0:
         return fused(out)
     odd = _odd_blocks(gap, lambda rows: ~(rows.amin(1) > 0), x, dy)
-    dx = fused(out)
+    return _mend_at_kink(fused(out), odd, x, dy, kink, slope)
+
+
+def _mend_at_kink(dx, odd, x, dy, kink: float, slope: float):
+    """``dx`` at our slope at ``kink`` and NaN where ``x`` is NaN: in the blocks ``odd``
+    names (``_odd_blocks`` of a gauge whose zeros are the kink and NaN), or over the
+    whole tensor where it is None."""
     if odd is None:
         return _at_kink(dx, x, dy, kink, slope)
     return _mend_blocks(dx, x, dy, odd, lambda d, u, g: _select_at_kink(d, u, g, kink, slope))
+
+
+def prelu(x, alpha):
+    """PyTorch's fused ``_prelu_kernel``: ``x`` where ``x > 0``, else ``alpha * x``, which
+    is ours (at 0 both give a zero) in one pass where the kernel's select takes three."""
+    return torch.ops.aten._prelu_kernel(x, alpha)
+
+
+def prelu_grads(dy, x, alpha) -> tuple:
+    """``(dx, dalpha)``, both at ``x``'s shape, from PyTorch's fused
+    ``_prelu_kernel_backward`` (one pass for both), whose ``dx`` takes the left-hand slope
+    ``alpha`` at 0 and is not NaN where ``x`` is: moved there to ``dy`` and NaN, found as
+    in ``_fused_at_kink`` (``|x|``, whose minimum is positive where there are neither;
+    the op has no ``out=`` form to write it in first). ``dalpha`` (``x * dy`` where
+    ``x <= 0``, else 0) is ours as it is, NaN included."""
+    dx, dalpha = torch.ops.aten._prelu_kernel_backward(dy, x, alpha)
+    if x.device.type != "cpu":
+        return _select_at_kink(dx, x, dy, 0.0, 1.0), dalpha
+    gap = torch.abs(x)
+    if gap.amin().item() > 0:
+        return dx, dalpha
+    odd = _odd_blocks(gap, lambda rows: ~(rows.amin(1) > 0), x, dy, dx)
+    return _mend_at_kink(dx, odd, x, dy, 0.0, 1.0), dalpha
 
 
 def _select_at_kink(dx, x, dy, kink: float, slope: float):

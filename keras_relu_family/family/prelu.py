@@ -20,7 +20,21 @@ def _backward(dy, x, alpha):
     return dx, dalpha
 
 
-PRELU = Kernel(slope_forward, _backward, saves_input=True)
+def _eager_forward(x, alpha):
+    return xp.prelu(x, alpha)
+
+
+def _eager_backward(dy, x, alpha):
+    return xp.prelu_grads(dy, x, alpha)
+
+
+# Eagerly on PyTorch: its fused PReLU ops, moved to our slope at 0 and NaN.
+PRELU = Kernel(
+    slope_forward,
+    _backward,
+    saves_input=True,
+    eager=Kernel(_eager_forward, _eager_backward, saves_input=True),
+)
 
 
 @activation()
