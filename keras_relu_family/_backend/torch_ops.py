@@ -436,6 +436,31 @@ def elu_grad(dy, x, alpha: float, scale: float = 1.0, input_scale: float = 1.0):
     return _fused_at_kink(into, x, dy, 0.0, scale)
 
 
+_LN_HALF = -math.log(2.0)
+
+
+def expm1_nonpositive(z):
+    """``exp(z) - 1`` for ``z <= 0``, the exponential family's kernels' own, as
+    ``torch.compile`` traces them (eagerly the forms run PyTorch's fused ``elu``).
+
+    Inductor lowers ``expm1`` to ``exp(z) - 1`` on the CPU (19% off at -1e-7 in
+    float32), and the other backends' ``2t / (1 - t)``, ``t = tanh(z / 2)``, costs a
+    ``tanh`` and a division there (compiled ELU, CELU and SELU took 1.16-1.23 of the
+    built-ins' time at 8Mi elements, 1.8-2.2 at 2Mi). So: above ``ln(1/2)`` the
+    Taylor series to ``z^9 / 9!`` (float32; ``z^16 / 16!`` in float64), whose
+    truncation is below 1.1e-8 (8e-18) relative there, one multiply-add a term in
+    Horner's form; below, ``exp(z) - 1``, with ``exp(z) <= 1/2``, no cancellation.
+    Largest relative error measured compiled on 200001 points from -1e-9 to -31.6:
+    1.08e-7 in float32 (the tanh form 1.57e-7), 2.2e-16 in float64 (3.9e-16). NaN
+    takes the second branch and stays NaN.
+    """
+    n = 16 if z.dtype == torch.float64 else 9
+    series = z * (1.0 / math.factorial(n)) + 1.0 / math.factorial(n - 1)
+    for k in range(n - 2, 1, -1):
+        series = series * z + 1.0 / math.factorial(k)
+    return torch.where(z > _LN_HALF, (series * z + 1.0) * z, torch.exp(z) - 1.0)
+
+
 def threshold(x, threshold: float, value: float) -> tuple:
     """``(y, maybe_nan)``: ``y`` is ``x`` where ``x > threshold``, else ``value``, NaN kept
     (PyTorch's fused ``threshold``, which turns NaN into ``value``, then NaN put back),
