@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from keras_relu_family._backend import xp
+from keras_relu_family._backend._keys import items_key
 from keras_relu_family._keras_private import unique_layer_name
 from keras_relu_family._spec import PACKAGE
 
@@ -67,11 +68,9 @@ def activation(*relations: Callable, **checks: Callable):
         def checked(arguments) -> dict:
             """The checked fixed arguments, remembered for values seen before (numbers)."""
             given = {k: arguments[k] for k in checks}
-            try:
-                key = tuple((k, type(v), v) for k, v in given.items())
-                hash(key)
-            except TypeError:  # a tensor or array: checked every time
-                return check_arguments(**given)
+            if not all(type(v) in _PLAIN for v in given.values()):
+                return check_arguments(**given)  # a tensor or array: checked every time
+            key = items_key(given.items())
             if key not in passed:
                 if len(passed) > 256:
                     passed.clear()
@@ -84,8 +83,8 @@ def activation(*relations: Callable, **checks: Callable):
         def wrapper(*args, **kwargs):
             key = None
             if len(args) == 1 and all(type(v) in _PLAIN for v in kwargs.values()):
-                # The type too: True == 1 and 1 == 1.0, but a check may tell them apart.
-                key = tuple((k, type(v), v) for k, v in kwargs.items())
+                # Not the values: True == 1 == 1.0 and 0.0 == -0.0 (_keys).
+                key = items_key(kwargs.items())
                 arguments = ready.get(key)
                 if arguments is not None:
                     x = args[0]

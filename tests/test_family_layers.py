@@ -206,6 +206,19 @@ def test_a_wrong_value_equal_to_a_right_one_called_before_is_still_refused(
         spec.function(tensor([1.0]), **{**arguments, name: twin})
 
 
+@pytest.mark.parametrize("first", [0.0, -0.0], ids=["0.0 first", "-0.0 first"])
+def test_a_zero_argument_keeps_its_sign_after_a_call_with_the_other_zero(first):
+    # 0.0 == -0.0 with equal hashes: the calls' caches (the functions' and the backends')
+    # must not hand one the other's arguments. threshold writes `value` itself; a leaky
+    # slope of -0.0 makes +0 of a negative x, one of 0.0 makes -0.
+    x = tensor([-1.0, 2.0])
+    for value in (first, -first):
+        below = to_numpy(krf.threshold(x, threshold=0.5, value=value))[0]
+        assert np.signbit(below) == np.signbit(value), (first, value)
+        negative = to_numpy(krf.leaky_relu(x, negative_slope=value))[0]
+        assert np.signbit(negative) != np.signbit(value), (first, value)
+
+
 def test_twins_cover_both_kinds_of_argument():
     assert {type(default) for _, _, default, _ in TWINS} == {bool, float}, TWINS
 

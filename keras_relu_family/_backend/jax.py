@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import jax
 import jax.numpy as jnp
 
+from keras_relu_family._backend._keys import items_key
 from keras_relu_family._backend.jax_ops import HALF_DTYPES
 
 if TYPE_CHECKING:
@@ -46,8 +47,13 @@ def _reduce_to(grad, param):
     return jnp.reshape(grad, param.shape).astype(param.dtype)
 
 
-@functools.cache
 def _function(kernel: Kernel, static_items: tuple):
+    return _cached_function(kernel, static_items, items_key(static_items))
+
+
+@functools.cache
+def _cached_function(kernel: Kernel, static_items: tuple, key: tuple):
+    del key  # in the cache's key only: it tells -0.0 from 0.0 (_keys)
     static = dict(static_items)
 
     def cast_all(x, params):

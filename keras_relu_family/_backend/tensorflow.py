@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
+from keras_relu_family._backend._keys import items_key
 from keras_relu_family._backend.tensorflow_ops import HALF_DTYPES as _HALF
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ _COMPILED: dict = {}
 
 def _compiled(kernel: Kernel, static: dict) -> dict:
     """The XLA-compiled forward, residuals and backward of ``kernel`` for these static arguments."""
-    key = (kernel, tuple(sorted(static.items())))
+    key = (kernel, items_key(sorted(static.items())))
     if key not in _COMPILED:
         jit = dict(jit_compile=True, autograph=False, reduce_retracing=True)
         _COMPILED[key] = {

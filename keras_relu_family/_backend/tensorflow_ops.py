@@ -9,6 +9,7 @@ is combined with one; it takes that tensor's dtype.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
@@ -32,23 +33,32 @@ relu6 = tf.nn.relu6
 softplus = tf.nn.softplus
 
 
+def _scalar(value, dtype):
+    """``tf.constant(value, dtype)``, past TensorFlow's cache of eager scalars, which is
+    keyed on the value: after ``0.0``, ``tf.constant(-0.0, tf.float32)`` came back as
+    ``0.0`` (a NumPy scalar is not cached)."""
+    if isinstance(value, float) and value == 0.0:
+        return tf.constant(np.array(value, tf.as_dtype(dtype).as_numpy_dtype))
+    return tf.constant(value, dtype)
+
+
 def where(condition, a, b):
     """``a`` where ``condition``, else ``b``; a Python number takes the other operand's dtype."""
     if not tf.is_tensor(a):
-        a = tf.constant(a, b.dtype)
+        a = _scalar(a, b.dtype)
     elif not tf.is_tensor(b):
-        b = tf.constant(b, a.dtype)
+        b = _scalar(b, a.dtype)
     return tf.where(condition, a, b)
 
 
 def cast(x, dtype):
     """``x`` in ``dtype``; a Python number directly, not through float32."""
-    return tf.cast(x, dtype) if tf.is_tensor(x) else tf.constant(x, dtype)
+    return tf.cast(x, dtype) if tf.is_tensor(x) else _scalar(x, dtype)
 
 
 def constant(value, like):
     """A scalar ``value`` in ``like``'s dtype."""
-    return tf.constant(value, like.dtype)
+    return _scalar(value, like.dtype)
 
 
 def dtype_name(x) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from keras_relu_family._backend._keys import items_key
 from keras_relu_family._backend.torch_ops import HALF_DTYPES
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ _FUNCTIONS: dict = {}  # a plain dict: torch.compile warns about tracing functoo
 
 
 def _function(kernel: Kernel, static_items: tuple, tensor_names: tuple):
-    key = (kernel, static_items, tensor_names)
+    key = (kernel, items_key(static_items), tensor_names)
     if key not in _FUNCTIONS:
         _FUNCTIONS[key] = _make_function(kernel, static_items, tensor_names)
     return _FUNCTIONS[key]
@@ -131,7 +132,7 @@ def apply(kernel: Kernel, x, params: tuple = (), **static):
     if kernel.eager is not None and x.numel() and not torch.compiler.is_compiling():
         kernel = kernel.eager
     if not static:
-        key = (kernel, (), ())
+        key = (kernel, (), ())  # items_key(()) is ()
         op = _FUNCTIONS.get(key) or _function(kernel, (), ())
         return op.apply(x, *params)
     tensors = {k: v for k, v in static.items() if torch.is_tensor(v)}
