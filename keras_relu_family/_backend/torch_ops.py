@@ -165,10 +165,18 @@ def _fused_at_kink(fused, x, dy, kink: float, slope: float):
     if x.device.type != "cpu":
         return _select_at_kink(fused(out), x, dy, kink, slope)
     gap = torch.abs(x, out=out) if kink == 0.0 else torch.sub(x, kink, out=out).abs_()
+    clean, odd = _search_gap(gap, x, dy)  # before the fused op overwrites the gauge
+    dx = fused(out)
+    return dx if clean else _mend_at_kink(dx, odd, x, dy, kink, slope)
+
+
+def _search_gap(gap, *others) -> tuple:
+    """``(clean, odd)`` for a gauge whose zeros are the kink's elements and whose NaN are
+    ``x``'s: ``clean`` (nothing to mend) where its minimum is positive, else ``odd``, the
+    blocks to mend (``_odd_blocks`` over ``gap`` and ``others``; None: the whole tensor)."""
     if gap.amin().item() > 0:
-        return fused(out)
-    odd = _odd_blocks(gap, lambda rows: ~(rows.amin(1) > 0), x, dy)
-    return _mend_at_kink(fused(out), odd, x, dy, kink, slope)
+        return True, None
+    return False, _odd_blocks(gap, lambda rows: ~(rows.amin(1) > 0), *others)
 
 
 def _mend_at_kink(dx, odd, x, dy, kink: float, slope: float):
@@ -196,11 +204,8 @@ def prelu_grads(dy, x, alpha) -> tuple:
     dx, dalpha = torch.ops.aten._prelu_kernel_backward(dy, x, alpha)
     if x.device.type != "cpu":
         return _select_at_kink(dx, x, dy, 0.0, 1.0), dalpha
-    gap = torch.abs(x)
-    if gap.amin().item() > 0:
-        return dx, dalpha
-    odd = _odd_blocks(gap, lambda rows: ~(rows.amin(1) > 0), x, dy, dx)
-    return _mend_at_kink(dx, odd, x, dy, 0.0, 1.0), dalpha
+    clean, odd = _search_gap(torch.abs(x), x, dy, dx)
+    return (dx if clean else _mend_at_kink(dx, odd, x, dy, 0.0, 1.0)), dalpha
 
 
 def _select_at_kink(dx, x, dy, kink: float, slope: float):
