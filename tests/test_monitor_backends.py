@@ -134,16 +134,23 @@ def test_tags_name_the_layers_that_compute_the_rectifiers(tmp_path):
     assert steps == [2, 4]  # update_freq=2, 4 steps
 
 
+def kill_half(dense):
+    """Half the units of ``dense`` get a bias of -1000 (never fire), half +1000 (always),
+    and a zero kernel."""
+    kernel, _ = dense.get_weights()
+    units = kernel.shape[-1]
+    bias = np.where(np.arange(units) < units // 2, -1000.0, 1000.0).astype("float32")
+    dense.set_weights([kernel * 0.0, bias])
+
+
 def forced_dead_model(units=8):
-    """Half the units of a relu Dense get a bias of -1000 (never fire), half +1000 (always)."""
+    """A relu Dense with half its units dead (``kill_half``), then a linear output."""
     model = keras.Sequential(
         [keras.Input((6,)), keras.layers.Dense(units, activation="relu", name="half"),
          keras.layers.Dense(2, name="out")],
         name="net",
     )  # fmt: skip
-    kernel, _ = model.layers[0].get_weights()
-    bias = np.where(np.arange(units) < units // 2, -1000.0, 1000.0).astype("float32")
-    model.layers[0].set_weights([kernel * 0.0, bias])
+    kill_half(model.layers[0])
     return model
 
 
@@ -156,9 +163,9 @@ def test_forced_dead_half_reads_half(tmp_path, jit):
 
 
 class Subclassed(keras.Model):
-    """A subclassed model (no symbolic outputs): a relu Dense whose bias kills half its
-    units (as ``forced_dead_model``), then a Dense and our ReLU layer, one of whose four
-    units never fires."""
+    """A subclassed model (no symbolic outputs): a relu Dense with half its units dead
+    (``kill_half``), then a Dense and our ReLU layer, one of whose four units never
+    fires."""
 
     def __init__(self):
         super().__init__(name="net")
@@ -171,8 +178,7 @@ class Subclassed(keras.Model):
         return self.top(self.rect(self.mid(self.hid(x))))
 
     def force(self):
-        kernel, _ = self.hid.get_weights()
-        self.hid.set_weights([kernel * 0.0, np.where(np.arange(8) < 4, -1e3, 1e3)])
+        kill_half(self.hid)
         kernel, _ = self.mid.get_weights()
         self.mid.set_weights([kernel * 0.0 + 1e-3, np.array([-1e3, 1e3, 1e3, 1e3])])
 
@@ -207,8 +213,7 @@ def test_a_subclassed_model_with_a_dict_of_inputs_gets_dead_fractions(tmp_path):
     inputs = {"a": x, "b": x[::-1]}
     model = TwoInputs()
     model({k: v[:BATCH] for k, v in inputs.items()})
-    kernel, _ = model.hid.get_weights()  # half the units dead, as in forced_dead_model
-    model.hid.set_weights([kernel * 0.0, np.where(np.arange(8) < 4, -1e3, 1e3)])
+    kill_half(model.hid)
     monitor = krf.GradientMonitor(tmp_path, update_freq=2)
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
     model.fit(inputs, y, batch_size=BATCH, shuffle=False, callbacks=[monitor], verbose=0)

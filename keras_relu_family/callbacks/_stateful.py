@@ -90,8 +90,10 @@ def _units_from_a_symbolic_call(model, targets, indices) -> dict:
     built with several arguments or the call fails (a model that takes no float input,
     say): those rectifiers are not probed, as before.
     """
+    if not indices:
+        return {}
     shape = (model.get_build_config() or {}).get("input_shape")
-    if not indices or shape is None:
+    if shape is None:
         return {}
     found = {}
 
